@@ -1,0 +1,340 @@
+//! Answers: the one place that decides the value of every question. Values arrive from flags and
+//! `--set`, an answers file, the user config, the pack's defaults or a prompt, in that order of
+//! precedence, and every one of them goes through the same `accept` check. The result is an
+//! immutable `Answers` value.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::error::{AnswerProblem, Error, Result};
+use crate::name::ProjectName;
+use crate::pack::Pack;
+use crate::pack::manifest::{Choice, Question};
+use crate::prompt::Prompter;
+use crate::render::Renderer;
+use crate::value::{Kind, Value};
+
+/// The question whose answer is the project name.
+pub const NAME_QUESTION: &str = "name";
+
+/// Everything the answers can come from, highest precedence first.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// `--lang`, `--set k=v`, positional NAME…: `(question, text, origin)`.
+    pub explicit: Vec<(String, String, String)>,
+    /// `--answers FILE`, parsed.
+    pub file: Option<(PathBuf, toml::Table)>,
+    /// `[defaults]` of the user config.
+    pub config: Option<(PathBuf, toml::Table)>,
+    /// Whether a prompt may be shown.
+    pub interactive: bool,
+    /// `user.name` / `user.email` for default expressions.
+    pub user: BTreeMap<String, String>,
+}
+
+/// One resolved answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Question name.
+    pub name: String,
+    /// The value.
+    pub value: Value,
+    /// Never written to disk.
+    pub secret: bool,
+}
+
+/// The resolved answers, in question order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    /// Answers of the questions that apply (a question whose `when` is false has none).
+    pub values: Vec<Answer>,
+    /// Forms of the project name, when the pack asks for one.
+    pub project: Option<ProjectName>,
+    /// `user.*` values, for later expression rendering.
+    pub user: BTreeMap<String, String>,
+}
+
+impl Answers {
+    /// The value of a question.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.iter().find(|a| a.name == name).map(|a| &a.value)
+    }
+
+    /// The Tera context: every answer by name, plus `project` and `user`.
+    pub fn context(&self) -> tera::Context {
+        let mut context = tera::Context::new();
+        for answer in &self.values {
+            context.insert(answer.name.clone(), &answer.value);
+        }
+        if let Some(project) = &self.project {
+            context.insert("project", project);
+        }
+        context.insert("user", &self.user);
+        context
+    }
+}
+
+/// Where a candidate value came from, for messages.
+struct Candidate {
+    value: std::result::Result<Value, String>,
+    origin: String,
+}
+
+/// Resolves every question of the pack.
+pub fn resolve(pack: &Pack, inputs: &Inputs, renderer: &Renderer, prompter: &mut dyn Prompter) -> Result<Answers> {
+    let questions = &pack.manifest.questions;
+    let mut problems = unknown_keys(questions, inputs);
+    let mut explicit: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for (key, text, origin) in &inputs.explicit {
+        if let Some((previous, previous_origin)) = explicit.insert(key, (text, origin))
+            && previous != text
+        {
+            problems.push(AnswerProblem {
+                question: key.clone(),
+                origin: origin.clone(),
+                message: format!("given twice: {previous:?} ({previous_origin}) and {text:?} ({origin})"),
+                hint: format!("pass {key} once"),
+            });
+        }
+    }
+
+    let mut answers = Answers { values: Vec::new(), project: None, user: inputs.user.clone() };
+    let mut missing = Vec::new();
+    for question in questions {
+        let context = answers.context();
+        let origin = format!("pack.toml: question {:?}", question.name);
+        if let Some(when) = &question.when {
+            match renderer.condition(when, &context, &origin) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                // An earlier answer was refused, so conditions on it cannot be evaluated.
+                Err(_) if !problems.is_empty() || !missing.is_empty() => break,
+                Err(err) => return Err(err),
+            }
+        }
+        let choices = match available_choices(question, renderer, &context, &origin) {
+            Ok(choices) => choices,
+            Err(_) if !problems.is_empty() || !missing.is_empty() => break,
+            Err(err) => return Err(err),
+        };
+        let given = explicit
+            .get(question.name.as_str())
+            .map(|(text, origin)| Candidate { value: Value::parse(question.kind, text), origin: (*origin).to_owned() })
+            .or_else(|| from_table(question, inputs.file.as_ref(), "answers file"));
+        let fallback = || -> Result<Option<Candidate>> {
+            if let Some(c) = from_table(question, inputs.config.as_ref(), "user config") {
+                return Ok(Some(c));
+            }
+            Ok(default_of(question, &choices, renderer, &context)?.map(|value| Candidate { value: Ok(value), origin: "pack default".into() }))
+        };
+
+        let value = match given {
+            Some(candidate) => match accept(question, candidate.value, &choices, &answers) {
+                Ok(value) => Some(value),
+                Err((message, hint)) => {
+                    problems.push(AnswerProblem { question: question.name.clone(), origin: candidate.origin, message, hint });
+                    None
+                }
+            },
+            None if inputs.interactive => Some(ask(question, fallback()?, &choices, &answers, prompter)?),
+            None => match fallback()? {
+                Some(candidate) => match accept(question, candidate.value, &choices, &answers) {
+                    Ok(value) => Some(value),
+                    Err((message, hint)) => {
+                        problems.push(AnswerProblem { question: question.name.clone(), origin: candidate.origin, message, hint });
+                        None
+                    }
+                },
+                None => {
+                    missing.push(question.name.clone());
+                    None
+                }
+            },
+        };
+        if let Some(value) = value {
+            if question.name == NAME_QUESTION
+                && let Value::String(text) = &value
+            {
+                answers.project = Some(ProjectName::parse(text)?);
+            }
+            answers.values.push(Answer { name: question.name.clone(), value, secret: question.secret });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Answers(problems));
+    }
+    if !missing.is_empty() {
+        return Err(Error::Missing(missing));
+    }
+    if inputs.interactive && !confirm_summary(&answers, questions, prompter)? {
+        return Err(Error::Cancelled);
+    }
+    Ok(answers)
+}
+
+fn unknown_keys(questions: &[Question], inputs: &Inputs) -> Vec<AnswerProblem> {
+    let known = |key: &str| questions.iter().any(|q| q.name == key);
+    let names = questions.iter().map(|q| q.name.as_str()).collect::<Vec<_>>().join(", ");
+    let mut problems = Vec::new();
+    let mut report = |key: &str, origin: String| {
+        problems.push(AnswerProblem {
+            question: key.to_owned(),
+            origin,
+            message: format!("this pack has no question {key:?}"),
+            hint: format!("questions of this pack: {names}"),
+        });
+    };
+    for (key, _, origin) in &inputs.explicit {
+        if !known(key) {
+            report(key, origin.clone());
+        }
+    }
+    if let Some((path, table)) = &inputs.file {
+        for key in table.keys() {
+            if !known(key) {
+                report(key, format!("answers file {}", path.display()));
+            }
+        }
+    }
+    problems
+}
+
+fn from_table(question: &Question, table: Option<&(PathBuf, toml::Table)>, what: &str) -> Option<Candidate> {
+    let (path, table) = table?;
+    let value = table.get(&question.name)?;
+    Some(Candidate { value: Value::from_toml(question.kind, value), origin: format!("{what} {}", path.display()) })
+}
+
+/// The choices offered given the answers so far.
+pub fn available_choices<'q>(question: &'q Question, renderer: &Renderer, context: &tera::Context, origin: &str) -> Result<Vec<&'q Choice>> {
+    let mut available = Vec::new();
+    for choice in &question.choices {
+        let ok = match choice.when() {
+            Some(when) => renderer.condition(when, context, origin)?,
+            None => true,
+        };
+        if ok {
+            available.push(choice);
+        }
+    }
+    Ok(available)
+}
+
+/// The pack default, rendered when it is an expression; a choice without one takes its first
+/// available choice.
+fn default_of(question: &Question, choices: &[&Choice], renderer: &Renderer, context: &tera::Context) -> Result<Option<Value>> {
+    match &question.default {
+        Some(toml::Value::String(text)) if text.contains("{{") || text.contains("{%") => {
+            let rendered = renderer.render_str(text, context, &format!("pack.toml: default of {:?}", question.name))?;
+            Ok(Some(Value::parse(question.kind, &rendered).unwrap_or(Value::String(rendered))))
+        }
+        Some(value) => Ok(Value::from_toml(question.kind, value).ok()),
+        None if question.kind == Kind::Choice => Ok(choices.first().map(|c| Value::String(c.value().to_owned()))),
+        None => Ok(None),
+    }
+}
+
+/// The single validation path: type, choices, regex and project-name rules.
+fn accept(question: &Question, value: std::result::Result<Value, String>, choices: &[&Choice], answers: &Answers) -> std::result::Result<Value, (String, String)> {
+    let value = value.map_err(|e| (e, format!("give {} a {} value", question.name, question.kind)))?;
+    let offered = || choices.iter().map(|c| c.value()).collect::<Vec<_>>().join(", ");
+    let check_choice = |v: &str| -> std::result::Result<(), (String, String)> {
+        if choices.iter().any(|c| c.value() == v) {
+            return Ok(());
+        }
+        let declared = question.choices.iter().any(|c| c.value() == v);
+        let context: Vec<String> = answers.values.iter().filter(|a| !a.secret).filter_map(|a| a.value.as_str().map(|s| format!("{}={s}", a.name))).collect();
+        let message = if declared {
+            format!("{v:?} is not available with {}", context.join(", "))
+        } else {
+            format!("{v:?} is not one of the choices")
+        };
+        Err((message, format!("choose one of: {}", offered())))
+    };
+    match (&value, question.kind) {
+        (Value::String(v), Kind::Choice) => check_choice(v)?,
+        (Value::List(items), Kind::MultiChoice) => {
+            for item in items {
+                check_choice(item)?;
+            }
+        }
+        (Value::String(v), Kind::String) => {
+            if let Some(validation) = &question.validate {
+                let re = regex::Regex::new(&format!("^(?:{})$", validation.regex)).map_err(|e| (e.to_string(), "fix the pack's regex".to_owned()))?;
+                if !re.is_match(v) {
+                    return Err((format!("{v:?} is invalid: {}", validation.message), format!("match the pattern {}", validation.regex)));
+                }
+            }
+            if question.name == NAME_QUESTION {
+                ProjectName::parse(v).map_err(|err| match err {
+                    Error::Name { reason, suggestion, .. } => (
+                        format!("{v:?} cannot be a project name: {reason}"),
+                        suggestion.map_or_else(|| "use letters, digits and dashes, starting with a letter".to_owned(), |s| format!("try {s:?}")),
+                    ),
+                    other => (other.to_string(), String::new()),
+                })?;
+            }
+        }
+        _ => {}
+    }
+    Ok(value)
+}
+
+fn ask(question: &Question, fallback: Option<Candidate>, choices: &[&Choice], answers: &Answers, prompter: &mut dyn Prompter) -> Result<Value> {
+    let default = fallback.and_then(|c| c.value.ok());
+    let prompt = match &question.help {
+        Some(help) => format!("{} ({help})", question.prompt()),
+        None => question.prompt().to_owned(),
+    };
+    loop {
+        let raw: std::result::Result<Value, String> = match question.kind {
+            Kind::Bool => Ok(Value::Bool(prompter.confirm(&prompt, matches!(default, Some(Value::Bool(true))))?)),
+            Kind::Choice => {
+                let items: Vec<String> = choices.iter().map(|c| label(c)).collect();
+                let index = default.as_ref().and_then(|d| choices.iter().position(|c| Some(c.value()) == d.as_str())).unwrap_or(0);
+                let picked = prompter.select(&prompt, &items, index)?;
+                Ok(Value::String(choices[picked].value().to_owned()))
+            }
+            Kind::MultiChoice => {
+                let items: Vec<String> = choices.iter().map(|c| label(c)).collect();
+                let chosen: Vec<bool> = choices
+                    .iter()
+                    .map(|c| matches!(&default, Some(Value::List(l)) if l.iter().any(|v| v == c.value())))
+                    .collect();
+                let picked = prompter.multi_select(&prompt, &items, &chosen)?;
+                Ok(Value::List(picked.into_iter().map(|i| choices[i].value().to_owned()).collect()))
+            }
+            Kind::String | Kind::Int if question.secret => Value::parse(question.kind, &prompter.secret(&prompt)?),
+            Kind::String | Kind::Int => {
+                let shown = default.as_ref().map(ToString::to_string);
+                Value::parse(question.kind, &prompter.input(&prompt, shown.as_deref())?)
+            }
+        };
+        let raw = match raw {
+            Ok(Value::String(s)) if s.is_empty() && question.kind == Kind::String => Err("an answer is required".to_owned()),
+            other => other,
+        };
+        match accept(question, raw, choices, answers) {
+            Ok(value) => return Ok(value),
+            Err((message, hint)) => prompter.refuse(&format!("{message} — {hint}")),
+        }
+    }
+}
+
+fn label(choice: &Choice) -> String {
+    match choice.help() {
+        Some(help) => format!("{} — {help}", choice.value()),
+        None => choice.value().to_owned(),
+    }
+}
+
+fn confirm_summary(answers: &Answers, questions: &[Question], prompter: &mut dyn Prompter) -> Result<bool> {
+    let mut summary = String::from("\nSummary:\n");
+    for answer in &answers.values {
+        let shown = if answer.secret { "********".to_owned() } else { answer.value.to_string() };
+        let prompt = questions.iter().find(|q| q.name == answer.name).map_or(answer.name.as_str(), Question::prompt);
+        summary.push_str(&format!("  {prompt:<28} {shown}\n"));
+    }
+    prompter.show(&summary);
+    prompter.confirm("Generate the project?", true)
+}

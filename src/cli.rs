@@ -1,0 +1,278 @@
+//! Command-line flags (clap) and their conversion into a validated `Request`. clap describes the
+//! flags; `Cli::into_request` is the one pure function that turns them into domain values, so the
+//! rules live in one place and are table-tested without a process.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{Error, Result};
+
+const NEW_EXAMPLES: &str = "Examples:
+  dozen new                                   # ask everything (in a terminal)
+  dozen new billing --yes                     # Rust/axum + Postgres + GitHub + AWS + k8s defaults
+  dozen new billing -y --lang python --stack flask --db none --ci gitlab --cloud gcp --no-k8s
+  dozen new billing -y --set license=Apache-2.0 --answers team.toml -o ~/src
+  dozen new billing -y --dry-run --json       # show the plan, write nothing
+  dozen new billing -y --pack ./acme-pack     # a custom pack from a directory";
+
+const LIST_EXAMPLES: &str = "Examples:
+  dozen list
+  dozen list --json | jq '.packs[0].questions[] | select(.name == \"stack\")'";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  dozen completions bash > ~/.local/share/bash-completion/completions/dozen
+  dozen completions zsh > \"${fpath[1]}/_dozen\"
+  dozen completions fish > ~/.config/fish/completions/dozen.fish";
+
+/// Scaffold twelve-factor service repositories that build, test, run and deploy.
+#[derive(Debug, Parser)]
+#[command(name = "dozen", version, about, long_about = None, after_help = "Examples:
+  dozen new my-service            # interactive
+  dozen new my-service --yes      # all defaults, no questions
+  dozen list                      # stacks and options
+Exit codes: 0 success, 1 the work failed, 2 bad input.")]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (every file written).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// dozen's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a new project (asks in a terminal; never prompts otherwise).
+    #[command(after_help = NEW_EXAMPLES)]
+    New(NewArgs),
+    /// Show the built-in packs, their stacks and options.
+    #[command(after_help = LIST_EXAMPLES)]
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print shell completions.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Flags of `dozen new`.
+#[derive(Debug, Args, Default)]
+pub struct NewArgs {
+    /// Project name; becomes the directory (`My Service` → `my-service`).
+    pub name: Option<String>,
+    /// Language.
+    #[arg(long, value_parser = ["rust", "python", "node", "go", "java"])]
+    pub lang: Option<String>,
+    /// Stack (framework) of the language.
+    #[arg(long, value_parser = ["axum", "fastapi", "flask", "express", "nethttp", "spring"])]
+    pub stack: Option<String>,
+    /// Database.
+    #[arg(long, value_parser = ["postgres", "none"])]
+    pub db: Option<String>,
+    /// CI system.
+    #[arg(long, value_parser = ["github", "gitlab", "none"])]
+    pub ci: Option<String>,
+    /// Cloud for the Terraform.
+    #[arg(long, value_parser = ["aws", "gcp", "none"])]
+    pub cloud: Option<String>,
+    /// Generate Kubernetes manifests.
+    #[arg(long, overrides_with = "no_k8s")]
+    pub k8s: bool,
+    /// Do not generate Kubernetes manifests.
+    #[arg(long)]
+    pub no_k8s: bool,
+    /// Pack: built-in name or directory.
+    #[arg(long, value_name = "SRC")]
+    pub pack: Option<String>,
+    /// Answer any pack question (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Read answers from a TOML file (`key = value`, or a `.dozen/answers.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Accept defaults for everything not given; never prompt.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Parent directory of the project.
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+    /// Write into an existing non-empty directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not create a git repository.
+    #[arg(long)]
+    pub no_git: bool,
+    /// Show the plan; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow the pack's hooks to run commands.
+    #[arg(long)]
+    pub trust: bool,
+}
+
+/// How chatty the output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Errors only.
+    Quiet,
+    /// The summary.
+    Normal,
+    /// Every file.
+    Verbose,
+}
+
+/// A validated `dozen new`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    /// `--pack`, when given.
+    pub pack: Option<String>,
+    /// `(question, text, origin)` from NAME, the dedicated flags and `--set`.
+    pub explicit: Vec<(String, String, String)>,
+    /// `--answers`.
+    pub answers_file: Option<PathBuf>,
+    /// `--yes`.
+    pub yes: bool,
+    /// `--output`.
+    pub output: PathBuf,
+    /// `--force`.
+    pub force: bool,
+    /// Not `--no-git`.
+    pub git: bool,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `--trust`.
+    pub trust: bool,
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Generate.
+    New(NewRequest),
+    /// List packs.
+    List {
+        /// `--json`.
+        json: bool,
+    },
+    /// Print completions.
+    Completions(clap_complete::Shell),
+}
+
+impl Cli {
+    /// Validates the flags into a request.
+    pub fn into_request(self) -> Result<(Request, Verbosity)> {
+        let verbosity = match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        };
+        let request = match self.command {
+            Command::New(args) => Request::New(args.into_request()?),
+            Command::List { json } => Request::List { json },
+            Command::Completions { shell } => Request::Completions(shell),
+        };
+        Ok((request, verbosity))
+    }
+}
+
+impl NewArgs {
+    fn into_request(self) -> Result<NewRequest> {
+        let mut explicit = Vec::new();
+        if let Some(name) = self.name {
+            explicit.push(("name".to_owned(), name, "NAME argument".to_owned()));
+        }
+        let flags = [("lang", self.lang), ("stack", self.stack), ("db", self.db), ("ci", self.ci), ("cloud", self.cloud)];
+        for (key, value) in flags {
+            if let Some(value) = value {
+                explicit.push((key.to_owned(), value, format!("--{key}")));
+            }
+        }
+        if self.k8s || self.no_k8s {
+            let (value, flag) = if self.no_k8s { ("false", "--no-k8s") } else { ("true", "--k8s") };
+            explicit.push(("k8s".to_owned(), value.to_owned(), flag.to_owned()));
+        }
+        for item in self.set {
+            let (key, value) = parse_set(&item)?;
+            explicit.push((key, value, format!("--set {item}")));
+        }
+        Ok(NewRequest {
+            pack: self.pack,
+            explicit,
+            answers_file: self.answers,
+            yes: self.yes,
+            output: self.output,
+            force: self.force,
+            git: !self.no_git,
+            dry_run: self.dry_run,
+            json: self.json,
+            trust: self.trust,
+        })
+    }
+}
+
+/// Splits `KEY=VALUE`.
+pub fn parse_set(item: &str) -> Result<(String, String)> {
+    let malformed = |why: &str| Error::Usage {
+        message: format!("malformed --set {item:?}: {why}"),
+        hint: "write --set KEY=VALUE, e.g. --set license=MIT".into(),
+    };
+    let (key, value) = item.split_once('=').ok_or_else(|| malformed("there is no `=`"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(malformed("the key is empty"));
+    }
+    if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(malformed("the key may hold only letters, digits and `_`"));
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Request, parse_set};
+
+    fn request(args: &[&str]) -> Request {
+        let mut argv = vec!["dozen"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("parses").into_request().expect("valid").0
+    }
+
+    #[test]
+    fn flags_become_explicit_answers_in_order() {
+        let Request::New(new) = request(&["new", "My Svc", "--lang", "go", "--no-k8s", "--set", "license=none", "--no-git"]) else { panic!() };
+        let keys: Vec<(&str, &str)> = new.explicit.iter().map(|(k, v, _)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(keys, [("name", "My Svc"), ("lang", "go"), ("k8s", "false"), ("license", "none")]);
+        assert!(!new.git);
+    }
+
+    #[test]
+    fn set_must_be_key_equals_value() {
+        let cases = [("a=b", Some(("a", "b"))), ("a==b", Some(("a", "=b"))), ("a=", Some(("a", ""))), ("ab", None), ("=b", None), ("a-b=c", None)];
+        for (input, want) in cases {
+            let got = parse_set(input).ok();
+            assert_eq!(got.as_ref().map(|(k, v)| (k.as_str(), v.as_str())), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn unknown_flag_values_are_usage_errors() {
+        assert!(Cli::try_parse_from(["dozen", "new", "--lang", "cobol"]).is_err());
+    }
+}

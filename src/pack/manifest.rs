@@ -1,0 +1,338 @@
+//! The `pack.toml` schema. Parsing is strict (unknown fields are rejected) and `validate` reports
+//! every problem of a manifest at once, each located as `pack.toml:line` with a hint, so a pack
+//! author fixes a broken manifest in one pass.
+
+use serde::Deserialize;
+
+use crate::error::Problem;
+use crate::value::{Kind, Value};
+
+/// Names the engine puts in the template context itself; questions may not use them.
+pub const RESERVED_NAMES: &[&str] = &["project", "data", "pack", "dozen", "user"];
+
+/// A parsed `pack.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Identity and requirements of the pack.
+    pub pack: PackInfo,
+    /// Questions, asked in order.
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    /// Directories overlaid into the output in order.
+    #[serde(default)]
+    pub layers: Vec<Layer>,
+    /// Free-form values exposed to templates as `data`; array items with a `when` key are kept only
+    /// when it holds.
+    #[serde(default)]
+    pub data: toml::Table,
+    /// Printed after generation.
+    pub message: Option<Message>,
+    /// Commands run in the generated directory after generation (need `--trust`).
+    #[serde(default)]
+    pub hooks: Vec<Command>,
+    /// Commands `dozen pack test` runs in each rendered output.
+    #[serde(default)]
+    pub checks: Vec<Command>,
+    /// Output paths of the parent pack (with `extends`) that this pack removes.
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// The `[pack]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackInfo {
+    /// Short name, used by `pack add` and in records.
+    pub name: String,
+    /// The pack's own semantic version.
+    pub version: String,
+    /// One line shown by `dozen list`.
+    #[serde(default)]
+    pub description: String,
+    /// A semver requirement on dozen's version, e.g. `>=0.1`.
+    pub requires: Option<String>,
+    /// A pack this one builds on: built-in name, directory (relative to this pack), git URL or installed name.
+    pub extends: Option<String>,
+}
+
+/// One question.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Identifier used in templates and `--set`.
+    pub name: String,
+    /// The value's type.
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// Text shown when asking; defaults to the name.
+    pub prompt: Option<String>,
+    /// One line of help shown beside the prompt and in `dozen list`.
+    pub help: Option<String>,
+    /// Default value; a string may be a Tera expression over earlier answers.
+    pub default: Option<toml::Value>,
+    /// Allowed values of choice and multi-choice questions.
+    #[serde(default)]
+    pub choices: Vec<Choice>,
+    /// Regex a string answer must match.
+    pub validate: Option<Validation>,
+    /// Tera condition over earlier answers; the question is skipped when it is false.
+    pub when: Option<String>,
+    /// Secret answers are never written to disk.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+impl Question {
+    /// The text to ask with.
+    pub fn prompt(&self) -> &str {
+        self.prompt.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// One allowed value of a choice question.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Choice {
+    /// Just the value.
+    Plain(String),
+    /// The value with help text and an availability condition.
+    Detailed(DetailedChoice),
+}
+
+/// A choice written as a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailedChoice {
+    /// The value.
+    pub value: String,
+    /// One line of help.
+    pub help: Option<String>,
+    /// Tera condition over earlier answers; the choice is offered only when true.
+    pub when: Option<String>,
+}
+
+impl Choice {
+    /// The value.
+    pub fn value(&self) -> &str {
+        match self {
+            Choice::Plain(v) => v,
+            Choice::Detailed(d) => &d.value,
+        }
+    }
+
+    /// The help text.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            Choice::Plain(_) => None,
+            Choice::Detailed(d) => d.help.as_deref(),
+        }
+    }
+
+    /// The availability condition.
+    pub fn when(&self) -> Option<&str> {
+        match self {
+            Choice::Plain(_) => None,
+            Choice::Detailed(d) => d.when.as_deref(),
+        }
+    }
+}
+
+/// Regex validation of a string answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    /// The pattern the whole answer must match.
+    pub regex: String,
+    /// Shown when it does not.
+    pub message: String,
+}
+
+/// One layer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    /// Directory inside the pack.
+    pub path: String,
+    /// Tera condition over the answers.
+    pub when: Option<String>,
+}
+
+/// The after-generation message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// A Tera template rendered with the answers.
+    pub template: String,
+}
+
+/// A hook or check command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    /// Short label.
+    pub name: Option<String>,
+    /// Shell command line, run with `sh -c` in the generated directory.
+    pub run: String,
+    /// Tera condition over the answers.
+    pub when: Option<String>,
+}
+
+impl Manifest {
+    /// Parses `pack.toml` text; a syntax or schema error is one problem with its line.
+    pub fn parse(text: &str, file: &str) -> Result<Manifest, Problem> {
+        toml::from_str(text).map_err(|err| {
+            let line = err.span().map(|span| line_of(text, span.start));
+            Problem::new(file, err.message().trim().to_owned())
+                .at(line)
+                .hint("see docs/pack-format.md for every field of pack.toml")
+        })
+    }
+
+    /// Checks what the schema cannot: names, types of defaults, regexes, choices, versions.
+    /// Expression checks that need the template engine live in `pack::check`.
+    pub fn validate(&self, text: &str, file: &str, dozen_version: &semver::Version) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let locate = |needle: &str| find_line(text, needle);
+        let mut problem = |needle: &str, message: String, hint: &str| {
+            problems.push(Problem::new(file, message).at(locate(needle)).hint(hint));
+        };
+
+        if !is_slug(&self.pack.name) {
+            problem("name", format!("pack name {:?} is not a slug", self.pack.name), "use lowercase letters, digits and dashes");
+        }
+        if semver::Version::parse(&self.pack.version).is_err() {
+            problem(
+                "version",
+                format!("pack version {:?} is not a semantic version", self.pack.version),
+                "write it as MAJOR.MINOR.PATCH, e.g. \"1.0.0\"",
+            );
+        }
+        if let Some(requires) = &self.pack.requires {
+            match semver::VersionReq::parse(requires) {
+                Err(err) => problem("requires", format!("requires {requires:?} is not a version requirement: {err}"), "write e.g. \">=0.1\""),
+                Ok(req) if !req.matches(dozen_version) => problem(
+                    "requires",
+                    format!("pack requires dozen {requires} but this is dozen {dozen_version}"),
+                    "upgrade dozen, or use a pack version made for this one",
+                ),
+                Ok(_) => {}
+            }
+        }
+
+        let mut seen = std::collections::HashSet::new();
+        for q in &self.questions {
+            let needle = format!("name = \"{}\"", q.name);
+            if !is_identifier(&q.name) {
+                problem(&needle, format!("question name {:?} is not an identifier", q.name), "use lowercase letters, digits and underscores, starting with a letter");
+            }
+            if RESERVED_NAMES.contains(&q.name.as_str()) {
+                problem(&needle, format!("question name {:?} is reserved by dozen", q.name), &format!("rename it; {} are provided by dozen", RESERVED_NAMES.join(", ")));
+            }
+            if !seen.insert(q.name.as_str()) {
+                problem(&needle, format!("question {:?} is declared twice", q.name), "give each question a unique name");
+            }
+            let has_choices = matches!(q.kind, Kind::Choice | Kind::MultiChoice);
+            if has_choices && q.choices.is_empty() {
+                problem(&needle, format!("question {:?} is a {} but has no choices", q.name, q.kind), "add `choices = [\"a\", \"b\"]`");
+            }
+            if !has_choices && !q.choices.is_empty() {
+                problem(&needle, format!("question {:?} is a {} and cannot have choices", q.name, q.kind), "use `type = \"choice\"` or remove `choices`");
+            }
+            let regex = match &q.validate {
+                Some(v) if q.kind != Kind::String => {
+                    problem(&needle, format!("question {:?}: `validate` only applies to string questions", q.name), "remove `validate` or make the question a string");
+                    None
+                }
+                Some(v) => match regex::Regex::new(&format!("^(?:{})$", v.regex)) {
+                    Ok(re) => Some(re),
+                    Err(err) => {
+                        problem(&needle, format!("question {:?}: invalid regex {:?}: {err}", q.name, v.regex), "fix the pattern (Rust regex syntax)");
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Some(default) = &q.default {
+                let is_expression = default.as_str().is_some_and(|s| s.contains("{{") || s.contains("{%"));
+                if !is_expression {
+                    match Value::from_toml(q.kind, default) {
+                        Err(err) => problem(&needle, format!("question {:?}: default {err}", q.name), &format!("give a {} default", q.kind)),
+                        Ok(value) => {
+                            let values: Vec<&str> = match &value {
+                                Value::String(s) if q.kind == Kind::Choice => vec![s.as_str()],
+                                Value::List(items) => items.iter().map(String::as_str).collect(),
+                                _ => vec![],
+                            };
+                            for v in values {
+                                if !q.choices.iter().any(|c| c.value() == v) {
+                                    problem(&needle, format!("question {:?}: default {v:?} is not one of its choices", q.name), "make the default one of the choices");
+                                }
+                            }
+                            if let (Some(re), Value::String(s), Some(v)) = (&regex, &value, &q.validate)
+                                && !re.is_match(s)
+                            {
+                                problem(&needle, format!("question {:?}: default {s:?} fails its own validation ({})", q.name, v.message), "change the default or the regex");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for layer in &self.layers {
+            if layer.path.split('/').any(|seg| seg == ".." ) || layer.path.starts_with('/') {
+                problem(&format!("path = \"{}\"", layer.path), format!("layer path {:?} leaves the pack", layer.path), "use a directory inside the pack");
+            }
+        }
+        problems
+    }
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The 1-based line of the first occurrence of `needle`, if any.
+pub fn find_line(text: &str, needle: &str) -> Option<usize> {
+    text.find(needle).map(|offset| line_of(text, offset))
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Manifest;
+
+    fn problems(text: &str) -> Vec<String> {
+        let manifest = Manifest::parse(text, "pack.toml").expect("parses");
+        manifest
+            .validate(text, "pack.toml", &semver::Version::new(0, 1, 0))
+            .into_iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let text = "[pack]\nname = \"Bad Name\"\nversion = \"one\"\n\n[[questions]]\nname = \"x\"\ntype = \"choice\"\n";
+        let found = problems(text);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(found[0].starts_with("pack.toml:2: pack name"), "{found:#?}");
+        assert!(found[2].contains("has no choices"), "{found:#?}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_a_line() {
+        let err = Manifest::parse("[pack]\nname = \"a\"\nversion = \"1.0.0\"\ncolour = 1\n", "pack.toml").unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert!(err.message.contains("unknown field `colour`"), "{}", err.message);
+    }
+}

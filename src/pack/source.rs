@@ -1,0 +1,212 @@
+//! Where a pack comes from: the packs embedded in the binary, or a directory on disk. A source
+//! reads into a `Pack` value; the rest of dozen never touches the origin again.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use include_dir::{Dir, include_dir};
+
+use super::{Contents, Manifest, Pack, PackFile, PackId};
+use crate::error::{Error, Problem, Result, io};
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+mod executables {
+    include!(concat!(env!("OUT_DIR"), "/executables.rs"));
+}
+
+/// The manifest file name.
+pub const MANIFEST: &str = "pack.toml";
+
+/// The built-in pack used when `--pack` is not given.
+pub const DEFAULT_PACK: &str = "service";
+
+/// A place a pack can be read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A pack embedded in the binary, by name.
+    Builtin(String),
+    /// A directory holding `pack.toml`.
+    Dir(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Builtin(name) => write!(f, "builtin:{name}"),
+            Source::Dir(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+impl Source {
+    /// Names of the packs embedded in this binary.
+    pub fn builtin_names() -> Vec<&'static str> {
+        BUILTIN
+            .dirs()
+            .filter(|d| d.get_file(d.path().join(MANIFEST)).is_some())
+            .filter_map(|d| d.path().to_str())
+            .collect()
+    }
+
+    /// Interprets `--pack SRC`: `builtin:NAME` or a built-in name, else an existing directory.
+    pub fn parse(text: &str) -> Result<Source> {
+        if let Some(name) = text.strip_prefix("builtin:") {
+            return Self::builtin(name, text);
+        }
+        let path = Path::new(text);
+        if path.is_dir() {
+            return Ok(Source::Dir(path.to_path_buf()));
+        }
+        if Self::builtin_names().contains(&text) {
+            return Ok(Source::Builtin(text.to_owned()));
+        }
+        if text.contains("://") || text.starts_with("git@") {
+            return Err(Error::PackSource {
+                source_name: text.to_owned(),
+                message: "git pack sources are not supported by this version".into(),
+                hint: "clone the repository and pass its directory to --pack".into(),
+            });
+        }
+        Err(Error::PackSource {
+            source_name: text.to_owned(),
+            message: "no such directory and no built-in pack of that name".into(),
+            hint: format!("built-in packs: {}; or pass a directory that contains pack.toml", Self::builtin_names().join(", ")),
+        })
+    }
+
+    fn builtin(name: &str, text: &str) -> Result<Source> {
+        if Self::builtin_names().contains(&name) {
+            Ok(Source::Builtin(name.to_owned()))
+        } else {
+            Err(Error::PackSource {
+                source_name: text.to_owned(),
+                message: format!("there is no built-in pack named {name:?}"),
+                hint: format!("built-in packs: {}", Self::builtin_names().join(", ")),
+            })
+        }
+    }
+
+    /// Resolves an `extends` value written in the pack read from `from`: directories are relative
+    /// to that pack's directory.
+    pub fn resolve_relative(text: &str, from: &Source) -> Result<Source> {
+        if let Source::Dir(dir) = from {
+            let candidate = dir.join(text);
+            if candidate.is_dir() {
+                return Ok(Source::Dir(candidate));
+            }
+        }
+        Source::parse(text).map_err(|err| match err {
+            Error::PackSource { source_name, message, hint } => Error::PackSource {
+                source_name,
+                message: format!("{message} (named by `extends` in {from})"),
+                hint,
+            },
+            other => other,
+        })
+    }
+
+    /// Reads the pack's manifest and files (without resolving `extends`).
+    pub fn read(&self) -> Result<Pack> {
+        let (files, label) = match self {
+            Source::Builtin(name) => (read_builtin(name), format!("builtin:{name}")),
+            Source::Dir(path) => (read_dir(path)?, path.display().to_string()),
+        };
+        let manifest_file = files.get(MANIFEST).ok_or_else(|| Error::PackSource {
+            source_name: label.clone(),
+            message: "it has no pack.toml".into(),
+            hint: "a pack is a directory with a pack.toml manifest; `dozen pack new DIR` creates one".into(),
+        })?;
+        let text = std::str::from_utf8(manifest_file.contents.bytes()).map_err(|_| Error::Pack {
+            pack: label.clone(),
+            problems: vec![Problem::new(MANIFEST, "pack.toml is not UTF-8 text")],
+        })?;
+        let manifest = Manifest::parse(text, MANIFEST).map_err(|p| Error::Pack { pack: label.clone(), problems: vec![p] })?;
+        let problems = manifest.validate(text, MANIFEST, &crate::version());
+        if !problems.is_empty() {
+            return Err(Error::Pack { pack: label, problems });
+        }
+        let id = PackId {
+            name: manifest.pack.name.clone(),
+            version: manifest.pack.version.clone(),
+            source: self.to_string(),
+            commit: None,
+        };
+        Ok(Pack { manifest, files, chain: vec![id] })
+    }
+}
+
+fn read_builtin(name: &str) -> BTreeMap<String, PackFile> {
+    let mut files = BTreeMap::new();
+    if let Some(dir) = BUILTIN.get_dir(name) {
+        collect_builtin(dir, name, &mut files);
+    }
+    files
+}
+
+fn collect_builtin(dir: &'static Dir<'static>, prefix: &str, out: &mut BTreeMap<String, PackFile>) {
+    for file in dir.files() {
+        let full = file.path().to_string_lossy().replace('\\', "/");
+        let rel = full.strip_prefix(prefix).unwrap_or(&full).trim_start_matches('/').to_owned();
+        let executable = executables::EXECUTABLES.contains(&full.as_str());
+        out.insert(rel, PackFile { contents: Contents::Static(file.contents()), executable });
+    }
+    for sub in dir.dirs() {
+        collect_builtin(sub, prefix, out);
+    }
+}
+
+fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
+    let canonical_root = fs_err::canonicalize(root).map_err(io("reading pack", root))?;
+    let mut files = BTreeMap::new();
+    let mut stack = vec![canonical_root.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(io("reading pack directory", &dir))?;
+        for entry in entries {
+            let entry = entry.map_err(io("reading pack directory", &dir))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            if name == ".git" {
+                continue;
+            }
+            let file_type = entry.file_type().map_err(io("reading", &path))?;
+            let rel = path.strip_prefix(&canonical_root).expect("walk stays under root").to_string_lossy().replace('\\', "/");
+            let real = if file_type.is_symlink() {
+                let target = fs_err::canonicalize(&path).map_err(io("following symlink", &path))?;
+                if !target.starts_with(&canonical_root) {
+                    return Err(Error::Pack {
+                        pack: root.display().to_string(),
+                        problems: vec![Problem::new(rel, format!("symlink points outside the pack, to {}", target.display()))
+                            .hint("replace the symlink with a copy of the file, inside the pack")],
+                    });
+                }
+                target
+            } else {
+                path.clone()
+            };
+            let meta = fs_err::metadata(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e.into() })?;
+            if meta.is_dir() {
+                if !file_type.is_symlink() {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let bytes = fs_err::read(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e.into() })?;
+            files.insert(rel, PackFile { contents: Contents::Owned(Arc::from(bytes)), executable: is_executable(&meta) });
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &std::fs::Metadata) -> bool {
+    false
+}
