@@ -121,35 +121,39 @@ pub fn resolve(pack: &Pack, inputs: &Inputs, renderer: &Renderer, prompter: &mut
             .get(question.name.as_str())
             .map(|(text, origin)| Candidate { value: Value::parse(question.kind, text), origin: (*origin).to_owned() })
             .or_else(|| from_table(question, inputs.file.as_ref(), "answers file"));
-        let fallback = || -> Result<Option<Candidate>> {
-            if let Some(c) = from_table(question, inputs.config.as_ref(), "user config") {
-                return Ok(Some(c));
-            }
-            Ok(default_of(question, &choices, renderer, &context)?.map(|value| Candidate { value: Ok(value), origin: "pack default".into() }))
+        let candidate = match given {
+            Some(candidate) => Some(candidate),
+            None => match fallback(question, inputs, &choices, renderer, &context) {
+                Ok(candidate) if inputs.interactive => {
+                    let default = candidate.and_then(|c| c.value.ok());
+                    Some(Candidate {
+                        value: Ok(ask(question, default.as_ref(), &choices, &answers, prompter)?),
+                        origin: "prompt".into(),
+                    })
+                }
+                Ok(candidate) => candidate,
+                // A default expression over an answer that was refused cannot be evaluated.
+                Err(_) if !problems.is_empty() => break,
+                Err(err) => return Err(err),
+            },
         };
-
-        let value = match given {
+        let value = match candidate {
             Some(candidate) => match accept(question, candidate.value, &choices, &answers) {
                 Ok(value) => Some(value),
                 Err((message, hint)) => {
-                    problems.push(AnswerProblem { question: question.name.clone(), origin: candidate.origin, message, hint });
+                    problems.push(AnswerProblem {
+                        question: question.name.clone(),
+                        origin: candidate.origin,
+                        message,
+                        hint,
+                    });
                     None
                 }
             },
-            None if inputs.interactive => Some(ask(question, fallback()?, &choices, &answers, prompter)?),
-            None => match fallback()? {
-                Some(candidate) => match accept(question, candidate.value, &choices, &answers) {
-                    Ok(value) => Some(value),
-                    Err((message, hint)) => {
-                        problems.push(AnswerProblem { question: question.name.clone(), origin: candidate.origin, message, hint });
-                        None
-                    }
-                },
-                None => {
-                    missing.push(question.name.clone());
-                    None
-                }
-            },
+            None => {
+                missing.push(question.name.clone());
+                None
+            }
         };
         if let Some(value) = value {
             if question.name == NAME_QUESTION
@@ -199,6 +203,21 @@ fn unknown_keys(questions: &[Question], inputs: &Inputs) -> Vec<AnswerProblem> {
     problems
 }
 
+/// The value below the explicit channels: the user config, then the pack default.
+fn fallback(
+    question: &Question,
+    inputs: &Inputs,
+    choices: &[&Choice],
+    renderer: &Renderer,
+    context: &tera::Context,
+) -> Result<Option<Candidate>> {
+    if let Some(candidate) = from_table(question, inputs.config.as_ref(), "user config") {
+        return Ok(Some(candidate));
+    }
+    Ok(default_of(question, choices, renderer, context)?
+        .map(|value| Candidate { value: Ok(value), origin: "pack default".into() }))
+}
+
 fn from_table(question: &Question, table: Option<&(PathBuf, toml::Table)>, what: &str) -> Option<Candidate> {
     let (path, table) = table?;
     let value = table.get(&question.name)?;
@@ -206,7 +225,12 @@ fn from_table(question: &Question, table: Option<&(PathBuf, toml::Table)>, what:
 }
 
 /// The choices offered given the answers so far.
-pub fn available_choices<'q>(question: &'q Question, renderer: &Renderer, context: &tera::Context, origin: &str) -> Result<Vec<&'q Choice>> {
+pub fn available_choices<'q>(
+    question: &'q Question,
+    renderer: &Renderer,
+    context: &tera::Context,
+    origin: &str,
+) -> Result<Vec<&'q Choice>> {
     let mut available = Vec::new();
     for choice in &question.choices {
         let ok = match choice.when() {
@@ -222,7 +246,12 @@ pub fn available_choices<'q>(question: &'q Question, renderer: &Renderer, contex
 
 /// The pack default, rendered when it is an expression; a choice without one takes its first
 /// available choice.
-fn default_of(question: &Question, choices: &[&Choice], renderer: &Renderer, context: &tera::Context) -> Result<Option<Value>> {
+fn default_of(
+    question: &Question,
+    choices: &[&Choice],
+    renderer: &Renderer,
+    context: &tera::Context,
+) -> Result<Option<Value>> {
     match &question.default {
         Some(toml::Value::String(text)) if text.contains("{{") || text.contains("{%") => {
             let rendered = renderer.render_str(text, context, &format!("pack.toml: default of {:?}", question.name))?;
@@ -235,19 +264,32 @@ fn default_of(question: &Question, choices: &[&Choice], renderer: &Renderer, con
 }
 
 /// The single validation path: type, choices, regex and project-name rules.
-fn accept(question: &Question, value: std::result::Result<Value, String>, choices: &[&Choice], answers: &Answers) -> std::result::Result<Value, (String, String)> {
+fn accept(
+    question: &Question,
+    value: std::result::Result<Value, String>,
+    choices: &[&Choice],
+    answers: &Answers,
+) -> std::result::Result<Value, (String, String)> {
     let value = value.map_err(|e| (e, format!("give {} a {} value", question.name, question.kind)))?;
     let offered = || choices.iter().map(|c| c.value()).collect::<Vec<_>>().join(", ");
     let check_choice = |v: &str| -> std::result::Result<(), (String, String)> {
         if choices.iter().any(|c| c.value() == v) {
             return Ok(());
         }
-        let declared = question.choices.iter().any(|c| c.value() == v);
-        let context: Vec<String> = answers.values.iter().filter(|a| !a.secret).filter_map(|a| a.value.as_str().map(|s| format!("{}={s}", a.name))).collect();
-        let message = if declared {
-            format!("{v:?} is not available with {}", context.join(", "))
-        } else {
-            format!("{v:?} is not one of the choices")
+        let message = match question.choices.iter().find(|c| c.value() == v) {
+            Some(declared) => {
+                let when = declared.when().unwrap_or_default();
+                let mentioned: Vec<String> = answers
+                    .values
+                    .iter()
+                    .filter(|a| {
+                        !a.secret && when.split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == a.name)
+                    })
+                    .map(|a| format!("{}={}", a.name, a.value))
+                    .collect();
+                format!("{v:?} needs `{when}`, but {}", mentioned.join(", "))
+            }
+            None => format!("{v:?} is not one of the choices"),
         };
         Err((message, format!("choose one of: {}", offered())))
     };
@@ -260,16 +302,23 @@ fn accept(question: &Question, value: std::result::Result<Value, String>, choice
         }
         (Value::String(v), Kind::String) => {
             if let Some(validation) = &question.validate {
-                let re = regex::Regex::new(&format!("^(?:{})$", validation.regex)).map_err(|e| (e.to_string(), "fix the pack's regex".to_owned()))?;
+                let re = regex::Regex::new(&format!("^(?:{})$", validation.regex))
+                    .map_err(|e| (e.to_string(), "fix the pack's regex".to_owned()))?;
                 if !re.is_match(v) {
-                    return Err((format!("{v:?} is invalid: {}", validation.message), format!("match the pattern {}", validation.regex)));
+                    return Err((
+                        format!("{v:?} is invalid: {}", validation.message),
+                        format!("match the pattern {}", validation.regex),
+                    ));
                 }
             }
             if question.name == NAME_QUESTION {
                 ProjectName::parse(v).map_err(|err| match err {
                     Error::Name { reason, suggestion, .. } => (
                         format!("{v:?} cannot be a project name: {reason}"),
-                        suggestion.map_or_else(|| "use letters, digits and dashes, starting with a letter".to_owned(), |s| format!("try {s:?}")),
+                        suggestion.map_or_else(
+                            || "use letters, digits and dashes, starting with a letter".to_owned(),
+                            |s| format!("try {s:?}"),
+                        ),
                     ),
                     other => (other.to_string(), String::new()),
                 })?;
@@ -280,8 +329,13 @@ fn accept(question: &Question, value: std::result::Result<Value, String>, choice
     Ok(value)
 }
 
-fn ask(question: &Question, fallback: Option<Candidate>, choices: &[&Choice], answers: &Answers, prompter: &mut dyn Prompter) -> Result<Value> {
-    let default = fallback.and_then(|c| c.value.ok());
+fn ask(
+    question: &Question,
+    default: Option<&Value>,
+    choices: &[&Choice],
+    answers: &Answers,
+    prompter: &mut dyn Prompter,
+) -> Result<Value> {
     let prompt = match &question.help {
         Some(help) => format!("{} ({help})", question.prompt()),
         None => question.prompt().to_owned(),
@@ -291,7 +345,10 @@ fn ask(question: &Question, fallback: Option<Candidate>, choices: &[&Choice], an
             Kind::Bool => Ok(Value::Bool(prompter.confirm(&prompt, matches!(default, Some(Value::Bool(true))))?)),
             Kind::Choice => {
                 let items: Vec<String> = choices.iter().map(|c| label(c)).collect();
-                let index = default.as_ref().and_then(|d| choices.iter().position(|c| Some(c.value()) == d.as_str())).unwrap_or(0);
+                let index = default
+                    .as_ref()
+                    .and_then(|d| choices.iter().position(|c| Some(c.value()) == d.as_str()))
+                    .unwrap_or(0);
                 let picked = prompter.select(&prompt, &items, index)?;
                 Ok(Value::String(choices[picked].value().to_owned()))
             }
@@ -311,7 +368,9 @@ fn ask(question: &Question, fallback: Option<Candidate>, choices: &[&Choice], an
             }
         };
         let raw = match raw {
-            Ok(Value::String(s)) if s.is_empty() && question.kind == Kind::String => Err("an answer is required".to_owned()),
+            Ok(Value::String(s)) if s.is_empty() && question.kind == Kind::String => {
+                Err("an answer is required".to_owned())
+            }
             other => other,
         };
         match accept(question, raw, choices, answers) {

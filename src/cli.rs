@@ -196,7 +196,8 @@ impl NewArgs {
         if let Some(name) = self.name {
             explicit.push(("name".to_owned(), name, "NAME argument".to_owned()));
         }
-        let flags = [("lang", self.lang), ("stack", self.stack), ("db", self.db), ("ci", self.ci), ("cloud", self.cloud)];
+        let flags =
+            [("lang", self.lang), ("stack", self.stack), ("db", self.db), ("ci", self.ci), ("cloud", self.cloud)];
         for (key, value) in flags {
             if let Some(value) = value {
                 explicit.push((key.to_owned(), value, format!("--{key}")));
@@ -256,7 +257,11 @@ mod tests {
 
     #[test]
     fn flags_become_explicit_answers_in_order() {
-        let Request::New(new) = request(&["new", "My Svc", "--lang", "go", "--no-k8s", "--set", "license=none", "--no-git"]) else { panic!() };
+        let Request::New(new) =
+            request(&["new", "My Svc", "--lang", "go", "--no-k8s", "--set", "license=none", "--no-git"])
+        else {
+            panic!()
+        };
         let keys: Vec<(&str, &str)> = new.explicit.iter().map(|(k, v, _)| (k.as_str(), v.as_str())).collect();
         assert_eq!(keys, [("name", "My Svc"), ("lang", "go"), ("k8s", "false"), ("license", "none")]);
         assert!(!new.git);
@@ -264,7 +269,14 @@ mod tests {
 
     #[test]
     fn set_must_be_key_equals_value() {
-        let cases = [("a=b", Some(("a", "b"))), ("a==b", Some(("a", "=b"))), ("a=", Some(("a", ""))), ("ab", None), ("=b", None), ("a-b=c", None)];
+        let cases = [
+            ("a=b", Some(("a", "b"))),
+            ("a==b", Some(("a", "=b"))),
+            ("a=", Some(("a", ""))),
+            ("ab", None),
+            ("=b", None),
+            ("a-b=c", None),
+        ];
         for (input, want) in cases {
             let got = parse_set(input).ok();
             assert_eq!(got.as_ref().map(|(k, v)| (k.as_str(), v.as_str())), want, "{input}");

@@ -9,7 +9,8 @@ use crate::pack::manifest::line_of;
 
 /// Where the user config lives.
 pub fn user_config_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(dirs::config_dir)?;
+    let base =
+        std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(dirs::config_dir)?;
     Some(base.join("dozen").join("config.toml"))
 }
 
@@ -33,7 +34,12 @@ pub fn user_defaults() -> Result<Option<(PathBuf, toml::Table)>> {
     match table.get("defaults") {
         None => Ok(None),
         Some(toml::Value::Table(defaults)) => Ok(Some((path, defaults.clone()))),
-        Some(_) => Err(Error::InputFile { path, line: None, message: "`defaults` must be a table".into(), hint: "write `[defaults]` then `question = value` lines".into() }),
+        Some(_) => Err(Error::InputFile {
+            path,
+            line: None,
+            message: "`defaults` must be a table".into(),
+            hint: "write `[defaults]` then `question = value` lines".into(),
+        }),
     }
 }
 

@@ -187,11 +187,7 @@ impl Error {
             | Error::TargetExists(_)
             | Error::InputFile { .. }
             | Error::UnsafePath { .. } => 2,
-            Error::Render { .. }
-            | Error::Io { .. }
-            | Error::Git(_)
-            | Error::Cancelled
-            | Error::Command { .. } => 1,
+            Error::Render { .. } | Error::Io { .. } | Error::Git(_) | Error::Cancelled | Error::Command { .. } => 1,
         }
     }
 
@@ -210,9 +206,9 @@ impl Error {
                 None => "use letters, digits and dashes, starting with a letter, at most 63 characters".into(),
             }),
             Error::Render { problem, .. } => problem.hint.clone(),
-            Error::UnsafePath { .. } => Some(
-                "fix the pack so every rendered path stays inside the project (no `..`, no leading `/`)".into(),
-            ),
+            Error::UnsafePath { .. } => {
+                Some("fix the pack so every rendered path stays inside the project (no `..`, no leading `/`)".into())
+            }
             Error::TargetExists(_) => Some("choose another name or --output, or pass --force to write into it".into()),
             Error::Io { .. } => Some("check the path exists and that you may write to it".into()),
             Error::Answers(_) | Error::Pack { .. } | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,

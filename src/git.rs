@@ -27,6 +27,7 @@ pub enum GitOutcome {
     Skipped,
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(git_err)`
 fn git_err(err: git2::Error) -> Error {
     Error::Git(err.message().to_owned())
 }
@@ -57,12 +58,14 @@ pub fn init_and_commit(dir: &Path, paths: &[&str], author_answer: Option<&str>) 
     let tree_id = index.write_tree().map_err(git_err)?;
     let tree = repo.find_tree(tree_id).map_err(git_err)?;
     let (name, email) = config_identity();
-    let name = name.or_else(|| author_answer.map(str::to_owned)).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "dozen".to_owned());
+    let name = name
+        .or_else(|| author_answer.map(str::to_owned))
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "dozen".to_owned());
     let email = email.unwrap_or_else(|| "dozen@localhost".to_owned());
     let signature = Signature::now(&name, &email).map_err(git_err)?;
-    let commit = repo
-        .commit(Some("HEAD"), &signature, &signature, "Initial commit from dozen", &tree, &[])
-        .map_err(git_err)?;
+    let commit =
+        repo.commit(Some("HEAD"), &signature, &signature, "Initial commit from dozen", &tree, &[]).map_err(git_err)?;
     Ok(GitOutcome::Initialized { branch: "main".into(), commit: commit.to_string() })
 }
 
@@ -71,7 +74,8 @@ pub fn add_to_parent(project: &Path) -> Result<GitOutcome> {
     let repo = Repository::discover(project).map_err(git_err)?;
     let workdir = repo.workdir().ok_or_else(|| Error::Git("the enclosing repository is bare".into()))?.to_path_buf();
     let canonical = project.canonicalize().map_err(crate::error::io("reading", project))?;
-    let rel = canonical.strip_prefix(workdir.canonicalize().unwrap_or(workdir.clone())).unwrap_or(&canonical).to_path_buf();
+    let rel =
+        canonical.strip_prefix(workdir.canonicalize().unwrap_or(workdir.clone())).unwrap_or(&canonical).to_path_buf();
     let mut index = repo.index().map_err(git_err)?;
     let pattern = rel.join("*");
     index.add_all([pattern.to_string_lossy().as_ref()], IndexAddOption::FORCE, None).map_err(git_err)?;

@@ -44,8 +44,13 @@ pub fn run(request: Request, verbosity: Verbosity) -> Result<()> {
     match request {
         Request::New(new) => {
             let json = new.json;
-            let interactive = !new.yes && !new.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-            let report = if interactive { generate(&new, &mut Dialoguer::new(), true)? } else { generate(&new, &mut NoPrompt, false)? };
+            let interactive =
+                !new.yes && !new.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            let report = if interactive {
+                generate(&new, &mut Dialoguer::new(), true)?
+            } else {
+                generate(&new, &mut NoPrompt, false)?
+            };
             ui::print_new(&report, json, verbosity);
             Ok(())
         }
@@ -92,7 +97,12 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         target: target.display().to_string(),
         dry_run: request.dry_run,
         pack: pack.id().clone(),
-        answers: answers.values.iter().filter(|a| !a.secret).map(|a| (a.name.clone(), serde_json::to_value(&a.value).expect("values serialize"))).collect(),
+        answers: answers
+            .values
+            .iter()
+            .filter(|a| !a.secret)
+            .map(|a| (a.name.clone(), serde_json::to_value(&a.value).expect("values serialize")))
+            .collect(),
         files: plan.summaries(),
         replaced: Vec::new(),
         git: git::GitOutcome::Skipped,
@@ -130,7 +140,11 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
     Ok(report)
 }
 
-fn active_hooks<'p>(pack: &'p Pack, answers: &Answers, renderer: &Renderer) -> Result<Vec<&'p pack::manifest::Command>> {
+fn active_hooks<'p>(
+    pack: &'p Pack,
+    answers: &Answers,
+    renderer: &Renderer,
+) -> Result<Vec<&'p pack::manifest::Command>> {
     let context = answers.context();
     let mut hooks = Vec::new();
     for hook in &pack.manifest.hooks {
@@ -185,7 +199,15 @@ pub fn list() -> Result<ListReport> {
                         toml::Value::String(s) => s.clone(),
                         other => other.to_string(),
                     }),
-                    choices: q.choices.iter().map(|c| ChoiceListing { value: c.value().to_owned(), help: c.help().map(str::to_owned), when: c.when().map(str::to_owned) }).collect(),
+                    choices: q
+                        .choices
+                        .iter()
+                        .map(|c| ChoiceListing {
+                            value: c.value().to_owned(),
+                            help: c.help().map(str::to_owned),
+                            when: c.when().map(str::to_owned),
+                        })
+                        .collect(),
                 })
                 .collect(),
         });

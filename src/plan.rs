@@ -71,7 +71,12 @@ impl Plan {
     pub fn summaries(&self) -> Vec<FileSummary> {
         self.files
             .iter()
-            .map(|f| FileSummary { path: f.path.clone(), size: f.body.bytes().len(), templated: f.templated, executable: f.executable })
+            .map(|f| FileSummary {
+                path: f.path.clone(),
+                size: f.body.bytes().len(),
+                templated: f.templated,
+                executable: f.executable,
+            })
             .collect()
     }
 
@@ -94,7 +99,8 @@ pub fn context(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<te
     let mut context = answers.context();
     let data = filter_data(&toml::Value::Table(pack.manifest.data.clone()), renderer, &context)?;
     context.insert("data", &data);
-    context.insert("pack", &serde_json::json!({ "name": pack.manifest.pack.name, "version": pack.manifest.pack.version }));
+    context
+        .insert("pack", &serde_json::json!({ "name": pack.manifest.pack.name, "version": pack.manifest.pack.version }));
     context.insert("dozen", &serde_json::json!({ "version": crate::VERSION }));
     Ok(context)
 }
@@ -153,7 +159,10 @@ pub fn build(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan
                 (path, Body::Bytes(file.contents.clone()))
             };
             check_path(&path, source)?;
-            files.insert(path.clone(), PlannedFile { path, source: source.clone(), body, executable: file.executable, templated });
+            files.insert(
+                path.clone(),
+                PlannedFile { path, source: source.clone(), body, executable: file.executable, templated },
+            );
         }
     }
     for removed in &pack.manifest.remove {
@@ -184,7 +193,9 @@ fn render_path(rel: &str, source: &str, renderer: &Renderer, context: &tera::Con
 
 /// Refuses paths that would leave the project or write into its git directory.
 pub fn check_path(path: &str, source: &str) -> Result<()> {
-    let refuse = |reason: &str| Err(Error::UnsafePath { path: path.to_owned(), source_file: source.to_owned(), reason: reason.to_owned() });
+    let refuse = |reason: &str| {
+        Err(Error::UnsafePath { path: path.to_owned(), source_file: source.to_owned(), reason: reason.to_owned() })
+    };
     if path.is_empty() {
         return refuse("the path is empty");
     }

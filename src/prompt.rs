@@ -69,7 +69,12 @@ impl Prompter for Dialoguer {
     }
 
     fn multi_select(&mut self, prompt: &str, items: &[String], defaults: &[bool]) -> Result<Vec<usize>> {
-        MultiSelect::with_theme(&self.theme).with_prompt(prompt).items(items).defaults(defaults).interact().map_err(cancelled)
+        MultiSelect::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(items)
+            .defaults(defaults)
+            .interact()
+            .map_err(cancelled)
     }
 
     fn refuse(&mut self, reason: &str) {

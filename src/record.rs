@@ -34,7 +34,8 @@ pub struct DozenInfo {
 impl Record {
     /// The record of a generation.
     pub fn new(pack: &Pack, answers: &Answers) -> Record {
-        let answers = answers.values.iter().filter(|a| !a.secret).map(|a| (a.name.clone(), a.value.to_toml())).collect();
+        let answers =
+            answers.values.iter().filter(|a| !a.secret).map(|a| (a.name.clone(), a.value.to_toml())).collect();
         Record {
             dozen: DozenInfo { version: crate::VERSION.to_owned() },
             pack: pack.id().clone(),

@@ -35,7 +35,8 @@ impl Renderer {
             .iter()
             .filter(|(path, _)| path.ends_with(TEMPLATE_SUFFIX))
             .map(|(path, file)| {
-                let text = std::str::from_utf8(file.contents.bytes()).map_err(|_| Problem::new(path.as_str(), "template is not UTF-8 text"));
+                let text = std::str::from_utf8(file.contents.bytes())
+                    .map_err(|_| Problem::new(path.as_str(), "template is not UTF-8 text"));
                 (path.as_str(), text)
             })
             .map(|(path, text)| text.map(|t| (path, t)))
@@ -73,7 +74,7 @@ impl Renderer {
         self.tera.render_str(template, context, false).map_err(|err| {
             let mut error = render_error(&err, origin);
             if let Error::Render { problem, .. } = &mut error {
-                problem.file = origin.to_owned();
+                origin.clone_into(&mut problem.file);
             }
             error
         })
@@ -106,7 +107,11 @@ fn register_filters(tera: &mut Tera) {
 fn problem_of(err: &tera::Error, fallback_file: &str) -> Problem {
     match err.kind() {
         tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
-            let file = if report.filename().is_empty() || report.filename().starts_with("__tera") { fallback_file } else { report.filename() };
+            let file = if report.filename().is_empty() || report.filename().starts_with("__tera") {
+                fallback_file
+            } else {
+                report.filename()
+            };
             Problem::new(file, report.message().to_owned()).at(Some(report.span().start_line))
         }
         other => Problem::new(fallback_file, other.to_string()),
@@ -115,7 +120,7 @@ fn problem_of(err: &tera::Error, fallback_file: &str) -> Problem {
 
 fn render_error(err: &tera::Error, path: &str) -> Error {
     let problem = problem_of(err, path);
-    let hint = if problem.message.contains("not found in context") || problem.message.contains("ndefined") {
+    let hint = if problem.message.contains("not found in context") || problem.message.contains("not defined") {
         "every variable must be an answer, `project`, `data`, `pack`, `dozen` or `user`; guard optional ones with `is defined`"
     } else {
         "fix the template at that line"
@@ -143,7 +148,13 @@ mod tests {
         let mut ctx = tera::Context::new();
         ctx.insert("name", "My Service");
         ctx.insert("db", "none");
-        let out = r.render_str("{{ name | slug }} {{ name | snake }} {{ name | pascal }} {{ name | camel }} {{ name | kebab }}", &ctx, "t").unwrap();
+        let out = r
+            .render_str(
+                "{{ name | slug }} {{ name | snake }} {{ name | pascal }} {{ name | camel }} {{ name | kebab }}",
+                &ctx,
+                "t",
+            )
+            .unwrap();
         assert_eq!(out, "my-service my_service MyService myService my-service");
         assert!(r.condition("db == 'none'", &ctx, "t").unwrap());
         assert!(!r.condition("db == 'postgres'", &ctx, "t").unwrap());

@@ -24,7 +24,14 @@ pub fn print_error(err: &Error) {
     match err {
         Error::Answers(problems) => {
             for p in problems {
-                out.push_str(&format!("  - {}: {} (from {})\n    {} {}\n", style(&p.question).bold(), p.message, p.origin, style("fix:").green(), p.hint));
+                out.push_str(&format!(
+                    "  - {}: {} (from {})\n    {} {}\n",
+                    style(&p.question).bold(),
+                    p.message,
+                    p.origin,
+                    style("fix:").green(),
+                    p.hint
+                ));
             }
         }
         Error::Pack { problems, .. } => {
@@ -73,15 +80,27 @@ pub fn print_new(report: &NewReport, json: bool, verbosity: Verbosity) {
     }
     match &report.git {
         crate::git::GitOutcome::Initialized { branch, commit } => {
-            out.push_str(&format!("{} git repository on {branch}, initial commit {}\n", style("✓").green(), &commit[..commit.len().min(8)]));
+            out.push_str(&format!(
+                "{} git repository on {branch}, initial commit {}\n",
+                style("✓").green(),
+                &commit[..commit.len().min(8)]
+            ));
         }
         crate::git::GitOutcome::AddedToParent { repository } => {
-            out.push_str(&format!("{} inside the git work tree {repository}: files added to its index, no nested repository created\n", style("✓").green()));
+            out.push_str(&format!(
+                "{} inside the git work tree {repository}: files added to its index, no nested repository created\n",
+                style("✓").green()
+            ));
         }
         crate::git::GitOutcome::Skipped => {}
     }
     for hook in &report.hooks {
-        out.push_str(&format!("{} hook `{}` exited {}\n", if hook.code == 0 { style("✓").green() } else { style("✗").red() }, hook.command, hook.code));
+        out.push_str(&format!(
+            "{} hook `{}` exited {}\n",
+            if hook.code == 0 { style("✓").green() } else { style("✗").red() },
+            hook.command,
+            hook.code
+        ));
     }
     if let Some(message) = &report.message {
         out.push('\n');
@@ -99,7 +118,13 @@ pub fn print_list(report: &ListReport, json: bool) {
     }
     let mut out = String::new();
     for pack in &report.packs {
-        out.push_str(&format!("{} {} — {}\n  source: {}\n", style(&pack.name).bold(), pack.version, pack.description, pack.source));
+        out.push_str(&format!(
+            "{} {} — {}\n  source: {}\n",
+            style(&pack.name).bold(),
+            pack.version,
+            pack.description,
+            pack.source
+        ));
         for q in &pack.questions {
             let choices = q
                 .choices

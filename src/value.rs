@@ -58,13 +58,12 @@ impl Value {
                 "false" | "no" | "n" | "0" | "off" => Ok(Value::Bool(false)),
                 _ => Err(format!("expected a bool (true/false, yes/no), got {text:?}")),
             },
-            Kind::Int => text
-                .parse::<i64>()
-                .map(Value::Int)
-                .map_err(|_| format!("expected a whole number, got {text:?}")),
-            Kind::MultiChoice => Ok(Value::List(
-                text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-            )),
+            Kind::Int => {
+                text.parse::<i64>().map(Value::Int).map_err(|_| format!("expected a whole number, got {text:?}"))
+            }
+            Kind::MultiChoice => {
+                Ok(Value::List(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+            }
         }
     }
 

@@ -84,12 +84,12 @@ pub fn prepare(target: &Path, force: bool) -> Result<bool> {
             }
             Ok(true)
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+        Err(_) if target.is_file() => Err(Error::TargetExists(target.to_path_buf())),
+        Err(err) if matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
             let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             std::fs::create_dir_all(parent).map_err(io("creating the output directory", parent))?;
             Ok(false)
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => Err(Error::TargetExists(target.to_path_buf())),
         Err(err) => Err(Error::Io { action: "reading", path: target.to_path_buf(), source: err }),
     }
 }
@@ -97,7 +97,7 @@ pub fn prepare(target: &Path, force: bool) -> Result<bool> {
 /// Writes every planned file into a staging directory beside `target`.
 pub fn stage(plan: &Plan, target: &Path, exists: bool, interrupt: &Interrupt) -> Result<Staged> {
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "project".into());
+    let name = target.file_name().map_or_else(|| "project".into(), |n| n.to_string_lossy().into_owned());
     let dir = tempfile::Builder::new()
         .prefix(&format!(".{name}.dozen-"))
         .tempdir_in(parent)

@@ -199,7 +199,11 @@ impl Manifest {
         };
 
         if !is_slug(&self.pack.name) {
-            problem("name", format!("pack name {:?} is not a slug", self.pack.name), "use lowercase letters, digits and dashes");
+            problem(
+                "name",
+                format!("pack name {:?} is not a slug", self.pack.name),
+                "use lowercase letters, digits and dashes",
+            );
         }
         if semver::Version::parse(&self.pack.version).is_err() {
             problem(
@@ -210,7 +214,11 @@ impl Manifest {
         }
         if let Some(requires) = &self.pack.requires {
             match semver::VersionReq::parse(requires) {
-                Err(err) => problem("requires", format!("requires {requires:?} is not a version requirement: {err}"), "write e.g. \">=0.1\""),
+                Err(err) => problem(
+                    "requires",
+                    format!("requires {requires:?} is not a version requirement: {err}"),
+                    "write e.g. \">=0.1\"",
+                ),
                 Ok(req) if !req.matches(dozen_version) => problem(
                     "requires",
                     format!("pack requires dozen {requires} but this is dozen {dozen_version}"),
@@ -224,30 +232,58 @@ impl Manifest {
         for q in &self.questions {
             let needle = format!("name = \"{}\"", q.name);
             if !is_identifier(&q.name) {
-                problem(&needle, format!("question name {:?} is not an identifier", q.name), "use lowercase letters, digits and underscores, starting with a letter");
+                problem(
+                    &needle,
+                    format!("question name {:?} is not an identifier", q.name),
+                    "use lowercase letters, digits and underscores, starting with a letter",
+                );
             }
             if RESERVED_NAMES.contains(&q.name.as_str()) {
-                problem(&needle, format!("question name {:?} is reserved by dozen", q.name), &format!("rename it; {} are provided by dozen", RESERVED_NAMES.join(", ")));
+                problem(
+                    &needle,
+                    format!("question name {:?} is reserved by dozen", q.name),
+                    &format!("rename it; {} are provided by dozen", RESERVED_NAMES.join(", ")),
+                );
             }
             if !seen.insert(q.name.as_str()) {
-                problem(&needle, format!("question {:?} is declared twice", q.name), "give each question a unique name");
+                problem(
+                    &needle,
+                    format!("question {:?} is declared twice", q.name),
+                    "give each question a unique name",
+                );
             }
             let has_choices = matches!(q.kind, Kind::Choice | Kind::MultiChoice);
             if has_choices && q.choices.is_empty() {
-                problem(&needle, format!("question {:?} is a {} but has no choices", q.name, q.kind), "add `choices = [\"a\", \"b\"]`");
+                problem(
+                    &needle,
+                    format!("question {:?} is a {} but has no choices", q.name, q.kind),
+                    "add `choices = [\"a\", \"b\"]`",
+                );
             }
             if !has_choices && !q.choices.is_empty() {
-                problem(&needle, format!("question {:?} is a {} and cannot have choices", q.name, q.kind), "use `type = \"choice\"` or remove `choices`");
+                problem(
+                    &needle,
+                    format!("question {:?} is a {} and cannot have choices", q.name, q.kind),
+                    "use `type = \"choice\"` or remove `choices`",
+                );
             }
             let regex = match &q.validate {
                 Some(v) if q.kind != Kind::String => {
-                    problem(&needle, format!("question {:?}: `validate` only applies to string questions", q.name), "remove `validate` or make the question a string");
+                    problem(
+                        &needle,
+                        format!("question {:?}: `validate` only applies to string questions", q.name),
+                        "remove `validate` or make the question a string",
+                    );
                     None
                 }
                 Some(v) => match regex::Regex::new(&format!("^(?:{})$", v.regex)) {
                     Ok(re) => Some(re),
                     Err(err) => {
-                        problem(&needle, format!("question {:?}: invalid regex {:?}: {err}", q.name, v.regex), "fix the pattern (Rust regex syntax)");
+                        problem(
+                            &needle,
+                            format!("question {:?}: invalid regex {:?}: {err}", q.name, v.regex),
+                            "fix the pattern (Rust regex syntax)",
+                        );
                         None
                     }
                 },
@@ -257,7 +293,11 @@ impl Manifest {
                 let is_expression = default.as_str().is_some_and(|s| s.contains("{{") || s.contains("{%"));
                 if !is_expression {
                     match Value::from_toml(q.kind, default) {
-                        Err(err) => problem(&needle, format!("question {:?}: default {err}", q.name), &format!("give a {} default", q.kind)),
+                        Err(err) => problem(
+                            &needle,
+                            format!("question {:?}: default {err}", q.name),
+                            &format!("give a {} default", q.kind),
+                        ),
                         Ok(value) => {
                             let values: Vec<&str> = match &value {
                                 Value::String(s) if q.kind == Kind::Choice => vec![s.as_str()],
@@ -266,13 +306,24 @@ impl Manifest {
                             };
                             for v in values {
                                 if !q.choices.iter().any(|c| c.value() == v) {
-                                    problem(&needle, format!("question {:?}: default {v:?} is not one of its choices", q.name), "make the default one of the choices");
+                                    problem(
+                                        &needle,
+                                        format!("question {:?}: default {v:?} is not one of its choices", q.name),
+                                        "make the default one of the choices",
+                                    );
                                 }
                             }
                             if let (Some(re), Value::String(s), Some(v)) = (&regex, &value, &q.validate)
                                 && !re.is_match(s)
                             {
-                                problem(&needle, format!("question {:?}: default {s:?} fails its own validation ({})", q.name, v.message), "change the default or the regex");
+                                problem(
+                                    &needle,
+                                    format!(
+                                        "question {:?}: default {s:?} fails its own validation ({})",
+                                        q.name, v.message
+                                    ),
+                                    "change the default or the regex",
+                                );
                             }
                         }
                     }
@@ -280,8 +331,12 @@ impl Manifest {
             }
         }
         for layer in &self.layers {
-            if layer.path.split('/').any(|seg| seg == ".." ) || layer.path.starts_with('/') {
-                problem(&format!("path = \"{}\"", layer.path), format!("layer path {:?} leaves the pack", layer.path), "use a directory inside the pack");
+            if layer.path.split('/').any(|seg| seg == "..") || layer.path.starts_with('/') {
+                problem(
+                    &format!("path = \"{}\"", layer.path),
+                    format!("layer path {:?} leaves the pack", layer.path),
+                    "use a directory inside the pack",
+                );
             }
         }
         problems
@@ -304,7 +359,8 @@ fn is_slug(s: &str) -> bool {
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]

@@ -110,8 +110,10 @@ fn load_chain(source: &Source, seen: &mut Vec<String>) -> Result<Pack> {
         seen.push(key.clone());
         return Err(Error::Pack {
             pack: key,
-            problems: vec![Problem::new("pack.toml", format!("`extends` forms a cycle: {}", seen.join(" -> ")))
-                .hint("remove `extends` from one of the packs in the cycle")],
+            problems: vec![
+                Problem::new("pack.toml", format!("`extends` forms a cycle: {}", seen.join(" -> ")))
+                    .hint("remove `extends` from one of the packs in the cycle"),
+            ],
         });
     }
     seen.push(key);

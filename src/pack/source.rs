@@ -73,7 +73,10 @@ impl Source {
         Err(Error::PackSource {
             source_name: text.to_owned(),
             message: "no such directory and no built-in pack of that name".into(),
-            hint: format!("built-in packs: {}; or pass a directory that contains pack.toml", Self::builtin_names().join(", ")),
+            hint: format!(
+                "built-in packs: {}; or pass a directory that contains pack.toml",
+                Self::builtin_names().join(", ")
+            ),
         })
     }
 
@@ -99,11 +102,9 @@ impl Source {
             }
         }
         Source::parse(text).map_err(|err| match err {
-            Error::PackSource { source_name, message, hint } => Error::PackSource {
-                source_name,
-                message: format!("{message} (named by `extends` in {from})"),
-                hint,
-            },
+            Error::PackSource { source_name, message, hint } => {
+                Error::PackSource { source_name, message: format!("{message} (named by `extends` in {from})"), hint }
+            }
             other => other,
         })
     }
@@ -123,7 +124,8 @@ impl Source {
             pack: label.clone(),
             problems: vec![Problem::new(MANIFEST, "pack.toml is not UTF-8 text")],
         })?;
-        let manifest = Manifest::parse(text, MANIFEST).map_err(|p| Error::Pack { pack: label.clone(), problems: vec![p] })?;
+        let manifest =
+            Manifest::parse(text, MANIFEST).map_err(|p| Error::Pack { pack: label.clone(), problems: vec![p] })?;
         let problems = manifest.validate(text, MANIFEST, &crate::version());
         if !problems.is_empty() {
             return Err(Error::Pack { pack: label, problems });
@@ -172,29 +174,37 @@ fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
                 continue;
             }
             let file_type = entry.file_type().map_err(io("reading", &path))?;
-            let rel = path.strip_prefix(&canonical_root).expect("walk stays under root").to_string_lossy().replace('\\', "/");
+            let rel =
+                path.strip_prefix(&canonical_root).expect("walk stays under root").to_string_lossy().replace('\\', "/");
             let real = if file_type.is_symlink() {
                 let target = fs_err::canonicalize(&path).map_err(io("following symlink", &path))?;
                 if !target.starts_with(&canonical_root) {
                     return Err(Error::Pack {
                         pack: root.display().to_string(),
-                        problems: vec![Problem::new(rel, format!("symlink points outside the pack, to {}", target.display()))
-                            .hint("replace the symlink with a copy of the file, inside the pack")],
+                        problems: vec![
+                            Problem::new(rel, format!("symlink points outside the pack, to {}", target.display()))
+                                .hint("replace the symlink with a copy of the file, inside the pack"),
+                        ],
                     });
                 }
                 target
             } else {
                 path.clone()
             };
-            let meta = fs_err::metadata(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e.into() })?;
+            let meta =
+                fs_err::metadata(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e })?;
             if meta.is_dir() {
                 if !file_type.is_symlink() {
                     stack.push(path);
                 }
                 continue;
             }
-            let bytes = fs_err::read(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e.into() })?;
-            files.insert(rel, PackFile { contents: Contents::Owned(Arc::from(bytes)), executable: is_executable(&meta) });
+            let bytes =
+                fs_err::read(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e })?;
+            files.insert(
+                rel,
+                PackFile { contents: Contents::Owned(Arc::from(bytes)), executable: is_executable(&meta) },
+            );
         }
     }
     Ok(files)

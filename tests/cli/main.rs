@@ -1,0 +1,8 @@
+//! Integration tests of the `dozen` binary: every non-interactive path, bad input, atomic
+//! writing, git results and one real pseudo-terminal session. One crate, one builder (`support`).
+
+mod bad_input;
+mod generate;
+mod interactive;
+mod precedence;
+mod support;

@@ -1,0 +1,117 @@
+//! A fluent builder over assert_cmd and assert_fs: each test gets an isolated HOME, user config
+//! directory and git identity, and a temporary output directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use assert_fs::TempDir;
+use assert_fs::prelude::*;
+
+/// The repository's fixtures directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A fixture pack by name.
+pub fn fixture_pack(name: &str) -> String {
+    fixtures().join("packs").join(name).display().to_string()
+}
+
+/// One isolated dozen invocation environment.
+pub struct Env {
+    /// Holds HOME, config and output.
+    pub root: TempDir,
+}
+
+impl Env {
+    /// A fresh environment with an empty user config and a git identity.
+    pub fn new() -> Env {
+        let root = TempDir::new().expect("temp dir");
+        root.child("home").create_dir_all().unwrap();
+        root.child("config").create_dir_all().unwrap();
+        root.child("out").create_dir_all().unwrap();
+        root.child("home/.gitconfig").write_str("[user]\n\tname = Test Author\n\temail = test@example.com\n").unwrap();
+        Env { root }
+    }
+
+    /// The output parent directory.
+    pub fn out(&self) -> PathBuf {
+        self.root.path().join("out")
+    }
+
+    /// Writes the user config.
+    pub fn user_config(&self, text: &str) {
+        self.root.child("config/dozen/config.toml").write_str(text).unwrap();
+    }
+
+    /// A `dozen` command in this environment.
+    pub fn dozen(&self) -> Command {
+        Command::from_std(self.std_dozen())
+    }
+
+    /// The same as a plain `std::process::Command` (for spawning and signals).
+    pub fn std_dozen(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("dozen"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.root.path().join("config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .current_dir(self.root.path());
+        cmd
+    }
+
+    /// `dozen new ARGS -o OUT` with stdin closed.
+    pub fn new_project(&self, args: &[&str]) -> Output {
+        let mut cmd = self.dozen();
+        cmd.arg("new").args(args).arg("-o").arg(self.out());
+        cmd.output().expect("runs")
+    }
+
+    /// Every entry under the output directory (relative paths), for "nothing was written".
+    pub fn written(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        walk(&self.out(), &self.out(), &mut found);
+        found.sort();
+        found
+    }
+
+    /// Replaces the temp root in text so snapshots are stable.
+    pub fn redact(&self, text: &str) -> String {
+        text.replace(&self.root.path().display().to_string(), "[TMP]")
+            .replace(&fixtures().display().to_string(), "[FIXTURES]")
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        out.push(path.strip_prefix(root).unwrap().display().to_string());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(root, &path, out);
+        }
+    }
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Files under `dir` (relative, excluding `.git`), sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut all = Vec::new();
+    walk(dir, dir, &mut all);
+    let mut files: Vec<String> =
+        all.into_iter().filter(|p| !p.starts_with(".git/") && p != ".git" && dir.join(p).is_file()).collect();
+    files.sort();
+    files
+}
