@@ -57,11 +57,81 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Author, check, test and install custom packs.
+    #[command(subcommand)]
+    Pack(PackCommand),
     /// Print shell completions.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+const PACK_EXAMPLES: &str = "Examples:
+  dozen pack new acme-pack                    # scaffold a working pack
+  dozen pack check ./acme-pack                # every problem at once, as file:line
+  dozen pack test ./acme-pack --trust         # render every combination and run its checks
+  dozen pack add https://git.example.com/acme/packs.git//service#v1.2.0 --name acme
+  dozen pack list
+  dozen new billing -y --pack acme";
+
+/// `dozen pack …`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+#[command(after_help = PACK_EXAMPLES)]
+pub enum PackCommand {
+    /// Scaffold a new pack that passes `pack check` and `pack test`.
+    #[command(after_help = PACK_EXAMPLES)]
+    New {
+        /// Directory to create.
+        dir: PathBuf,
+    },
+    /// Validate a pack's manifest and templates; report every problem at once.
+    #[command(after_help = PACK_EXAMPLES)]
+    Check {
+        /// Pack source: directory, git URL (URL//subdir#ref), built-in or installed name.
+        src: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render every combination of choice and bool answers (all-pairs sample when large) and run
+    /// the pack's checks.
+    #[command(after_help = PACK_EXAMPLES)]
+    Test {
+        /// Pack source.
+        src: String,
+        /// Run the commands the pack declares as checks.
+        #[arg(long)]
+        trust: bool,
+        /// Above this many combinations, test an all-pairs sample.
+        #[arg(long, default_value_t = 64)]
+        max: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install a pack under the user data directory.
+    #[command(after_help = PACK_EXAMPLES)]
+    Add {
+        /// Pack source.
+        src: String,
+        /// Name to install it as (default: the pack's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List installed packs.
+    #[command(after_help = PACK_EXAMPLES)]
+    List {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an installed pack.
+    #[command(after_help = PACK_EXAMPLES)]
+    Remove {
+        /// Installed name.
+        name: String,
     },
 }
 
@@ -171,6 +241,8 @@ pub enum Request {
     },
     /// Print completions.
     Completions(clap_complete::Shell),
+    /// A `dozen pack` command.
+    Pack(PackCommand),
 }
 
 impl Cli {
@@ -185,6 +257,7 @@ impl Cli {
             Command::New(args) => Request::New(args.into_request()?),
             Command::List { json } => Request::List { json },
             Command::Completions { shell } => Request::Completions(shell),
+            Command::Pack(command) => Request::Pack(command),
         };
         Ok((request, verbosity))
     }

@@ -211,6 +211,9 @@ impl Error {
             }
             Error::TargetExists(_) => Some("choose another name or --output, or pass --force to write into it".into()),
             Error::Io { .. } => Some("check the path exists and that you may write to it".into()),
+            Error::Command { what: "hook", .. } => {
+                Some("the generated project is kept; fix the cause and run the command by hand in it".into())
+            }
             Error::Answers(_) | Error::Pack { .. } | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,
         }
     }

@@ -1,4 +1,4 @@
-//! Pack hooks: commands a pack declares to run after generation. They run only with `--trust`
+//! Pack hooks and checks: commands a pack declares to run after generation. They run only with `--trust`
 //! (or after a yes at a terminal prompt), in the generated directory, with the answers in their
 //! environment as `DOZEN_<NAME>`. A failing hook is reported; the project stays.
 
@@ -11,7 +11,7 @@ use crate::pack::manifest::Command;
 use crate::report::HookRun;
 
 /// Runs each hook in `dir`; stops at the first failure and reports it.
-pub fn run_all(hooks: &[&Command], dir: &Path, answers: &Answers) -> Result<Vec<HookRun>> {
+pub fn run_all(what: &'static str, hooks: &[&Command], dir: &Path, answers: &Answers) -> Result<Vec<HookRun>> {
     let mut runs = Vec::new();
     for hook in hooks {
         let mut process = Process::new("sh");
@@ -19,12 +19,12 @@ pub fn run_all(hooks: &[&Command], dir: &Path, answers: &Answers) -> Result<Vec<
         for answer in &answers.values {
             process.env(format!("DOZEN_{}", answer.name.to_ascii_uppercase()), answer.value.to_string());
         }
-        eprintln!("running hook: {}", hook.run);
+        eprintln!("running {what}: {}", hook.run);
         let status = process.status().map_err(crate::error::io("running hook in", dir))?;
         let code = status.code().unwrap_or(-1);
         runs.push(HookRun { command: hook.run.clone(), code });
         if code != 0 {
-            return Err(Error::Command { what: "hook", command: hook.run.clone(), code });
+            return Err(Error::Command { what, command: hook.run.clone(), code });
         }
     }
     Ok(runs)

@@ -3,11 +3,13 @@
 //! a plain value handed to the next.
 
 pub mod answers;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod git;
 pub mod hook;
+pub mod matrix;
 pub mod name;
 pub mod pack;
 pub mod plan;
@@ -15,6 +17,7 @@ pub mod prompt;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod scaffold;
 pub mod ui;
 pub mod value;
 pub mod write;
@@ -58,6 +61,7 @@ pub fn run(request: Request, verbosity: Verbosity) -> Result<()> {
             ui::print_list(&list()?, json);
             Ok(())
         }
+        Request::Pack(command) => pack_command(command),
         Request::Completions(shell) => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "dozen", &mut std::io::stdout());
@@ -66,10 +70,84 @@ pub fn run(request: Request, verbosity: Verbosity) -> Result<()> {
     }
 }
 
+fn pack_command(command: cli::PackCommand) -> Result<()> {
+    use cli::PackCommand;
+    match command {
+        PackCommand::New { dir } => {
+            let files = scaffold::create(&dir)?;
+            ui::print_lines(&format!(
+                "Created pack in {} ({} files). Next: dozen pack check {0}",
+                dir.display(),
+                files.len()
+            ));
+        }
+        PackCommand::Check { src, json } => {
+            let report = check::check(&Source::parse(&src)?)?;
+            ui::print_value(
+                &report,
+                json,
+                &format!(
+                    "{} {} is valid: {} questions, {} layers, {} files",
+                    report.pack.name, report.pack.version, report.questions, report.layers, report.files
+                ),
+            );
+        }
+        PackCommand::Test { src, trust, max, json } => {
+            let report = matrix::test(&Source::parse(&src)?, trust, max)?;
+            let summary = format!(
+                "{} {}: rendered {} of {} combinations{}{}",
+                report.pack.name,
+                report.pack.version,
+                report.cases.len(),
+                report.combinations,
+                if report.sampled { " (all-pairs sample)" } else { "" },
+                if report.checks_ran { ", checks passed" } else { "" }
+            );
+            ui::print_value(&report, json, &summary);
+        }
+        PackCommand::Add { src, name } => {
+            let pack = Pack::load(&Source::parse(&src)?)?;
+            let name = name.unwrap_or_else(|| pack.id().name.clone());
+            let installed = pack::store::Store::open()?.add(&name, &pack)?;
+            ui::print_lines(&format!(
+                "Installed {} {} from {}{}",
+                installed.name,
+                installed.version,
+                installed.source,
+                installed.commit.as_deref().map(|c| format!(" at {}", &c[..c.len().min(12)])).unwrap_or_default()
+            ));
+        }
+        PackCommand::List { json } => {
+            let packs = pack::store::Store::open()?.list()?;
+            let text = if packs.is_empty() {
+                "No installed packs. Add one with `dozen pack add SRC`.".to_owned()
+            } else {
+                packs
+                    .iter()
+                    .map(|p| {
+                        format!("{:<20} {:<10} {} {}", p.name, p.version, p.source, p.commit.as_deref().unwrap_or("-"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            ui::print_value(&packs, json, &text);
+        }
+        PackCommand::Remove { name } => {
+            let removed = pack::store::Store::open()?.remove(&name)?;
+            ui::print_lines(&format!("Removed {} {}", removed.name, removed.version));
+        }
+    }
+    Ok(())
+}
+
 /// `dozen new`: everything from the request to the report.
 pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: bool) -> Result<NewReport> {
     let source = Source::parse(request.pack.as_deref().unwrap_or(pack::source::DEFAULT_PACK))?;
     let pack = Pack::load(&source)?;
+    let problems = check::structure_problems(&pack);
+    if !problems.is_empty() {
+        return Err(Error::Pack { pack: pack.id().source.clone(), problems });
+    }
     let renderer = Renderer::for_pack(&pack)?;
     let inputs = Inputs {
         explicit: request.explicit.clone(),
@@ -136,7 +214,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         Some(message) => Some(renderer.render_str(&message.template, &context, "pack.toml: [message]")?),
         None => None,
     };
-    report.hooks = hook::run_all(&hooks, &target, &answers)?;
+    report.hooks = hook::run_all("hook", &hooks, &target, &answers)?;
     Ok(report)
 }
 

@@ -86,6 +86,14 @@ impl Renderer {
         Ok(out == "1")
     }
 
+    /// The top-level variables a pack template uses (best effort), for `pack check`.
+    pub fn template_variables(&self, path: &str) -> Vec<String> {
+        self.tera
+            .get_template_variables(path)
+            .map(|vars| vars.into_iter().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
     /// The top-level variables a template string uses (best effort), for `pack check`.
     pub fn variables_of(&self, template: &str) -> std::result::Result<Vec<String>, String> {
         let mut scratch = Renderer::bare().tera;

@@ -144,6 +144,16 @@ pub fn print_list(report: &ListReport, json: bool) {
     let _ = writeln!(std::io::stdout(), "{}", out.trim_end());
 }
 
+/// Prints plain lines on stdout.
+pub fn print_lines(text: &str) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// Prints a value as JSON, or the human text.
+pub fn print_value<T: serde::Serialize>(value: &T, json: bool, human: &str) {
+    if json { print_json(value) } else { print_lines(human) }
+}
+
 fn print_json<T: serde::Serialize>(value: &T) {
     let text = serde_json::to_string_pretty(value).expect("reports always serialize");
     let _ = writeln!(std::io::stdout(), "{text}");

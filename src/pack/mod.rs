@@ -2,8 +2,10 @@
 //! built-in packs, a directory, later git) yields the same `Pack` value, so nothing downstream
 //! knows or cares where a pack came from. `extends` is resolved here into one merged pack.
 
+pub mod git;
 pub mod manifest;
 pub mod source;
+pub mod store;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,7 +21,7 @@ pub enum Contents {
     /// Embedded with include_dir.
     Static(&'static [u8]),
     /// Read from disk.
-    Owned(Arc<[u8]>),
+    Owned(Arc<Vec<u8>>),
 }
 
 impl Contents {
@@ -72,6 +74,14 @@ impl Pack {
         &self.chain[0]
     }
 
+    /// Records where the pack really came from (a git URL and commit, an installed pack's source).
+    #[must_use]
+    pub fn with_origin(mut self, source: String, commit: Option<String>) -> Pack {
+        self.chain[0].source = source;
+        self.chain[0].commit = commit;
+        self
+    }
+
     /// Loads a pack and everything it extends.
     pub fn load(source: &Source) -> Result<Pack> {
         load_chain(source, &mut Vec::new())
@@ -105,7 +115,12 @@ impl Pack {
 }
 
 fn load_chain(source: &Source, seen: &mut Vec<String>) -> Result<Pack> {
-    let key = source.to_string();
+    let key = match source {
+        Source::Dir(path) => {
+            std::fs::canonicalize(path).map_or_else(|_| source.to_string(), |p| p.display().to_string())
+        }
+        other => other.to_string(),
+    };
     if seen.contains(&key) {
         seen.push(key.clone());
         return Err(Error::Pack {

@@ -30,6 +30,34 @@ pub enum Source {
     Builtin(String),
     /// A directory holding `pack.toml`.
     Dir(PathBuf),
+    /// A git repository (URL or local path), an optional ref and an optional subdirectory.
+    Git(GitSource),
+    /// A pack installed with `dozen pack add`, by name.
+    Installed(String),
+}
+
+/// Where in a git repository a pack lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitSource {
+    /// URL or local path of the repository.
+    pub url: String,
+    /// Branch, tag or commit; the default branch when absent.
+    pub reference: Option<String>,
+    /// Directory of the pack inside the repository.
+    pub subdir: Option<String>,
+}
+
+impl fmt::Display for GitSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.url)?;
+        if let Some(subdir) = &self.subdir {
+            write!(f, "//{subdir}")?;
+        }
+        if let Some(reference) = &self.reference {
+            write!(f, "#{reference}")?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Source {
@@ -37,6 +65,8 @@ impl fmt::Display for Source {
         match self {
             Source::Builtin(name) => write!(f, "builtin:{name}"),
             Source::Dir(path) => write!(f, "{}", path.display()),
+            Source::Git(git) => write!(f, "{git}"),
+            Source::Installed(name) => write!(f, "{name}"),
         }
     }
 }
@@ -51,30 +81,35 @@ impl Source {
             .collect()
     }
 
-    /// Interprets `--pack SRC`: `builtin:NAME` or a built-in name, else an existing directory.
+    /// Interprets `--pack SRC`: `builtin:NAME`, a directory, a git URL or repository path with
+    /// optional `//subdir` and `#ref`, a built-in name, or an installed pack's name.
     pub fn parse(text: &str) -> Result<Source> {
         if let Some(name) = text.strip_prefix("builtin:") {
             return Self::builtin(name, text);
         }
         let path = Path::new(text);
-        if path.is_dir() {
+        if path.join(MANIFEST).is_file() {
             return Ok(Source::Dir(path.to_path_buf()));
+        }
+        if let Some(git) = GitSource::parse(text) {
+            return Ok(Source::Git(git));
         }
         if Self::builtin_names().contains(&text) {
             return Ok(Source::Builtin(text.to_owned()));
         }
-        if text.contains("://") || text.starts_with("git@") {
-            return Err(Error::PackSource {
-                source_name: text.to_owned(),
-                message: "git pack sources are not supported by this version".into(),
-                hint: "clone the repository and pass its directory to --pack".into(),
-            });
+        if super::store::Store::open().is_ok_and(|store| store.contains(text)) {
+            return Ok(Source::Installed(text.to_owned()));
         }
+        let message = if path.is_dir() {
+            "the directory has no pack.toml and is not a git repository".to_owned()
+        } else {
+            "no such directory, git repository, built-in pack or installed pack".to_owned()
+        };
         Err(Error::PackSource {
             source_name: text.to_owned(),
-            message: "no such directory and no built-in pack of that name".into(),
+            message,
             hint: format!(
-                "built-in packs: {}; or pass a directory that contains pack.toml",
+                "built-in packs: {}; or a directory with pack.toml, a git URL (URL//subdir#ref), or a name from `dozen pack list`",
                 Self::builtin_names().join(", ")
             ),
         })
@@ -97,8 +132,8 @@ impl Source {
     pub fn resolve_relative(text: &str, from: &Source) -> Result<Source> {
         if let Source::Dir(dir) = from {
             let candidate = dir.join(text);
-            if candidate.is_dir() {
-                return Ok(Source::Dir(candidate));
+            if candidate.join(MANIFEST).is_file() {
+                return Ok(Source::Dir(std::fs::canonicalize(&candidate).unwrap_or(candidate)));
             }
         }
         Source::parse(text).map_err(|err| match err {
@@ -114,6 +149,16 @@ impl Source {
         let (files, label) = match self {
             Source::Builtin(name) => (read_builtin(name), format!("builtin:{name}")),
             Source::Dir(path) => (read_dir(path)?, path.display().to_string()),
+            Source::Git(git) => {
+                let checkout = super::git::fetch(git)?;
+                let pack = Source::Dir(checkout.pack_dir()).read()?;
+                return Ok(pack.with_origin(self.to_string(), Some(checkout.commit.clone())));
+            }
+            Source::Installed(name) => {
+                let installed = super::store::Store::open()?.get(name)?;
+                let pack = Source::Dir(installed.dir.clone()).read()?;
+                return Ok(pack.with_origin(installed.source.clone(), installed.commit.clone()));
+            }
         };
         let manifest_file = files.get(MANIFEST).ok_or_else(|| Error::PackSource {
             source_name: label.clone(),
@@ -137,6 +182,26 @@ impl Source {
             commit: None,
         };
         Ok(Pack { manifest, files, chain: vec![id] })
+    }
+}
+
+impl GitSource {
+    /// Recognises git URLs (`https://`, `http://`, `ssh://`, `file://`, `git@host:path`) and paths
+    /// of local repositories, each with optional `//subdir` and `#ref`.
+    pub fn parse(text: &str) -> Option<GitSource> {
+        let (rest, reference) = match text.rsplit_once('#') {
+            Some((rest, reference)) if !reference.is_empty() => (rest, Some(reference.to_owned())),
+            _ => (text, None),
+        };
+        let scheme_end = rest.find("://").map_or(0, |i| i + 3);
+        let (url, subdir) = match rest[scheme_end..].find("//") {
+            Some(i) => (&rest[..scheme_end + i], Some(rest[scheme_end + i + 2..].trim_matches('/').to_owned())),
+            None => (rest, None),
+        };
+        let is_url = ["https://", "http://", "ssh://", "file://", "git://"].iter().any(|p| url.starts_with(p))
+            || (url.starts_with("git@") && url.contains(':'));
+        let is_repo = !is_url && git2::Repository::open(url).is_ok();
+        (is_url || is_repo).then(|| GitSource { url: url.to_owned(), reference, subdir })
     }
 }
 
@@ -170,7 +235,7 @@ fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
             let entry = entry.map_err(io("reading pack directory", &dir))?;
             let path = entry.path();
             let name = entry.file_name();
-            if name == ".git" {
+            if name == ".git" || name == super::store::METADATA {
                 continue;
             }
             let file_type = entry.file_type().map_err(io("reading", &path))?;
@@ -201,10 +266,8 @@ fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
             }
             let bytes =
                 fs_err::read(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e })?;
-            files.insert(
-                rel,
-                PackFile { contents: Contents::Owned(Arc::from(bytes)), executable: is_executable(&meta) },
-            );
+            files
+                .insert(rel, PackFile { contents: Contents::Owned(Arc::new(bytes)), executable: is_executable(&meta) });
         }
     }
     Ok(files)

@@ -290,7 +290,8 @@ fn every_bad_input_is_refused_clearly_and_writes_nothing() {
     assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
-/// One fixture file per broken manifest; adding a case means adding a file (and accepting its snapshot).
+/// One fixture file per broken manifest; adding a case means adding a file (and accepting its
+/// snapshot). `pack check` reports the problem as `pack.toml:line`; `new` refuses the pack too.
 #[test]
 fn broken_manifests_report_every_problem_with_its_line() {
     insta::glob!("../fixtures/manifests", "*.toml", |path| {
@@ -299,12 +300,14 @@ fn broken_manifests_report_every_problem_with_its_line() {
         std::fs::create_dir_all(pack.join("base")).unwrap();
         std::fs::copy(path, pack.join("pack.toml")).unwrap();
         std::fs::write(pack.join("base/file.txt"), "x").unwrap();
-        let output = env.new_project(&["svc", "-y", "--pack", pack.to_str().unwrap()]);
-        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-        assert!(env.written().is_empty(), "wrote {:?}", env.written());
-        let err = env.redact(&stderr(&output));
+        let check = env.dozen().args(["pack", "check"]).arg(&pack).output().unwrap();
+        assert_eq!(check.status.code(), Some(2), "{}", stderr(&check));
+        let err = env.redact(&stderr(&check));
         assert!(err.contains("pack.toml"), "{err}");
         insta::assert_snapshot!(err);
+        let output = env.new_project(&["svc", "-y", "--pack", pack.to_str().unwrap()]);
+        assert!(!output.status.success(), "`new` accepted a broken pack");
+        assert!(env.written().is_empty(), "wrote {:?}", env.written());
     });
-    assert!(fixtures().join("manifests").read_dir().unwrap().count() >= 15);
+    assert!(fixtures().join("manifests").read_dir().unwrap().count() >= 20);
 }

@@ -4,5 +4,6 @@
 mod bad_input;
 mod generate;
 mod interactive;
+mod packs;
 mod precedence;
 mod support;

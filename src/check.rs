@@ -1,0 +1,174 @@
+//! `dozen pack check`: everything that can be known about a pack without answering it. Manifest
+//! schema and validation, template syntax, `when` and default expressions, variables no question
+//! defines, `extends` and `requires` — every problem collected and reported at once as `file:line`.
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Problem, Result};
+use crate::pack::manifest::{RESERVED_NAMES, find_line};
+use crate::pack::{Pack, Source};
+use crate::render::{Renderer, TEMPLATE_SUFFIX};
+
+/// What `pack check` found in a pack that loads.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckReport {
+    /// The pack.
+    pub pack: crate::pack::PackId,
+    /// Number of questions.
+    pub questions: usize,
+    /// Number of layers.
+    pub layers: usize,
+    /// Number of files.
+    pub files: usize,
+}
+
+/// Checks a pack; `Err(Error::Pack)` lists every problem.
+pub fn check(source: &Source) -> Result<CheckReport> {
+    let pack = Pack::load(source)?;
+    let mut problems = match Renderer::for_pack(&pack) {
+        Ok(renderer) => template_problems(&pack, &renderer),
+        Err(Error::Pack { problems, .. }) => problems,
+        Err(other) => return Err(other),
+    };
+    problems.extend(structure_problems(&pack));
+    if !problems.is_empty() {
+        return Err(Error::Pack { pack: source.to_string(), problems });
+    }
+    Ok(CheckReport {
+        pack: pack.id().clone(),
+        questions: pack.manifest.questions.len(),
+        layers: pack.manifest.layers.len(),
+        files: pack.files.len(),
+    })
+}
+
+/// Problems of expressions and layers, cheap enough that `dozen new` checks them on every run.
+pub fn structure_problems(pack: &Pack) -> Vec<Problem> {
+    let manifest_text = pack
+        .files
+        .get(crate::pack::source::MANIFEST)
+        .map(|f| String::from_utf8_lossy(f.contents.bytes()).into_owned())
+        .unwrap_or_default();
+    let mut problems = expression_problems(pack, &manifest_text);
+    for layer in &pack.manifest.layers {
+        let prefix = format!("{}/", layer.path.trim_end_matches('/'));
+        if !pack.files.keys().any(|p| p.starts_with(&prefix)) {
+            problems.push(
+                Problem::new("pack.toml", format!("layer {:?} has no files", layer.path))
+                    .at(find_line(&manifest_text, &format!("path = \"{}\"", layer.path)))
+                    .hint("create the directory with at least one file, or remove the layer"),
+            );
+        }
+    }
+    problems
+}
+
+/// Names a template may use without a question defining them.
+fn builtins() -> HashSet<String> {
+    RESERVED_NAMES.iter().map(|s| (*s).to_owned()).chain(["loop".to_owned()]).collect()
+}
+
+fn template_problems(pack: &Pack, renderer: &Renderer) -> Vec<Problem> {
+    let mut known = builtins();
+    known.extend(pack.manifest.questions.iter().map(|q| q.name.clone()));
+    let set_re = regex::Regex::new(r"\{%-?\s*set(?:_global)?\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+    let mut problems = Vec::new();
+    for (path, file) in &pack.files {
+        if !path.ends_with(TEMPLATE_SUFFIX) {
+            continue;
+        }
+        let text = String::from_utf8_lossy(file.contents.bytes());
+        let local: HashSet<&str> = set_re.captures_iter(&text).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+        let mut unknown: Vec<String> = renderer
+            .template_variables(path)
+            .into_iter()
+            .filter(|v| !known.contains(v) && !local.contains(v.as_str()))
+            .collect();
+        unknown.sort();
+        for var in unknown {
+            problems.push(
+                Problem::new(path.clone(), format!("uses `{var}`, which no question defines"))
+                    .at(find_word_line(&text, &var))
+                    .hint(format!("add a question named {var:?}, or fix the name")),
+            );
+        }
+    }
+    problems
+}
+
+fn expression_problems(pack: &Pack, manifest: &str) -> Vec<Problem> {
+    let renderer = Renderer::bare();
+    let mut problems = Vec::new();
+    let mut known = builtins();
+    let mut check = |expr: &str, what: String, known: &HashSet<String>, template: String| {
+        let line = find_line(manifest, expr);
+        match renderer.variables_of(&template) {
+            Err(err) => problems.push(
+                Problem::new("pack.toml", format!("{what} `{expr}` does not parse: {}", first_line(&err)))
+                    .at(line)
+                    .hint("write a Tera expression, e.g. `lang == 'go'`"),
+            ),
+            Ok(vars) => {
+                for var in vars.iter().filter(|v| !known.contains(*v)) {
+                    problems.push(
+                        Problem::new(
+                            "pack.toml",
+                            format!("{what} `{expr}` names `{var}`, which no earlier question defines"),
+                        )
+                        .at(line)
+                        .hint("refer only to questions asked before this one"),
+                    );
+                }
+            }
+        }
+    };
+    for q in &pack.manifest.questions {
+        if let Some(when) = &q.when {
+            check(when, format!("`when` of question {:?}", q.name), &known, format!("{{% if {when} %}}{{% endif %}}"));
+        }
+        for choice in &q.choices {
+            if let Some(when) = choice.when() {
+                check(
+                    when,
+                    format!("`when` of choice {:?}", choice.value()),
+                    &known,
+                    format!("{{% if {when} %}}{{% endif %}}"),
+                );
+            }
+        }
+        if let Some(toml::Value::String(default)) = &q.default
+            && (default.contains("{{") || default.contains("{%"))
+        {
+            check(default, format!("default of question {:?}", q.name), &known, default.clone());
+        }
+        known.insert(q.name.clone());
+    }
+    for layer in &pack.manifest.layers {
+        if let Some(when) = &layer.when {
+            check(when, format!("`when` of layer {:?}", layer.path), &known, format!("{{% if {when} %}}{{% endif %}}"));
+        }
+    }
+    if let Some(message) = &pack.manifest.message {
+        check(&message.template, "[message] template".to_owned(), &known, message.template.clone());
+    }
+    for command in pack.manifest.hooks.iter().chain(&pack.manifest.checks) {
+        if let Some(when) = &command.when {
+            check(
+                when,
+                format!("`when` of command {:?}", command.run),
+                &known,
+                format!("{{% if {when} %}}{{% endif %}}"),
+            );
+        }
+    }
+    problems
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
+}
+
+fn find_word_line(text: &str, word: &str) -> Option<usize> {
+    let re = regex::Regex::new(&format!(r"\b{}\b", regex::escape(word))).ok()?;
+    re.find(text).map(|m| crate::pack::manifest::line_of(text, m.start()))
+}

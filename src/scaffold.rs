@@ -1,0 +1,90 @@
+//! `dozen pack new DIR`: a small working pack to start from — a manifest with questions of several
+//! types, one layer with a rendered file, a copied file and a conditional file, and a declared
+//! check — that passes `pack check` and `pack test` as generated.
+
+use std::path::Path;
+
+use crate::error::{Error, Result, io};
+
+const FILES: &[(&str, &str)] = &[
+    (
+        "pack.toml",
+        r#"# A dozen pack. Every field is described in dozen's docs/pack-format.md.
+[pack]
+name = "{{NAME}}"
+version = "0.1.0"
+description = "Describe what projects made from this pack are"
+requires = ">={{DOZEN}}"
+
+[[questions]]
+name = "name"
+type = "string"
+prompt = "Project name"
+
+[[questions]]
+name = "owner"
+type = "string"
+prompt = "Owning team"
+default = "platform"
+validate = { regex = "[a-z][a-z0-9-]*", message = "lowercase letters, digits and dashes" }
+
+[[questions]]
+name = "flavour"
+type = "choice"
+prompt = "Flavour"
+choices = [
+  { value = "plain", help = "just the basics" },
+  { value = "docs", help = "with a docs/ folder" },
+]
+
+[[questions]]
+name = "port"
+type = "int"
+prompt = "Port"
+default = 8080
+
+[[questions]]
+name = "ci"
+type = "bool"
+prompt = "Add a CI workflow?"
+default = true
+
+[[layers]]
+path = "base"
+
+[[checks]]
+name = "readme mentions the project"
+run = "grep -q \"$DOZEN_NAME\" README.md"
+
+[message]
+template = "Created {{ project.slug }}. Next: cd {{ project.slug }}"
+"#,
+    ),
+    (
+        "base/README.md.tera",
+        "# {{ name }}\n\nOwned by {{ owner }}. Listens on port {{ port }}.\n{% if ci %}\nCI: `.ci.yml`.\n{% endif %}",
+    ),
+    ("base/.editorconfig", "root = true\n\n[*]\nend_of_line = lf\ninsert_final_newline = true\n"),
+    ("base/{% if flavour == \"docs\" %}docs{% endif %}/index.md.tera", "# {{ project.pascal }} documentation\n"),
+    ("base/{% if ci %}.ci.yml{% endif %}.tera", "# CI for {{ project.slug }}\nsteps:\n  - make test\n"),
+];
+
+/// Writes the scaffold into `dir`, which must not exist or be empty.
+pub fn create(dir: &Path) -> Result<Vec<String>> {
+    if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(Error::TargetExists(dir.to_path_buf()));
+    }
+    let name = crate::name::slug(&dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = if name.is_empty() { "my-pack".to_owned() } else { name };
+    let version = crate::version();
+    let mut written = Vec::new();
+    for (path, text) in FILES {
+        let full = dir.join(path);
+        std::fs::create_dir_all(full.parent().expect("files have a parent")).map_err(io("creating", dir))?;
+        let text =
+            text.replace("{{NAME}}", &name).replace("{{DOZEN}}", &format!("{}.{}", version.major, version.minor));
+        std::fs::write(&full, text).map_err(io("writing", &full))?;
+        written.push((*path).to_owned());
+    }
+    Ok(written)
+}
