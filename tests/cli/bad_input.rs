@@ -187,7 +187,7 @@ fn cases() -> Vec<Case> {
             "unknown pack",
             &["svc", "-y", "--pack", "no-such-pack"],
             2,
-            "no built-in pack of that name",
+            "no such directory, git repository, built-in pack or installed pack",
             "built-in packs: service",
         ),
         case(
