@@ -253,3 +253,36 @@ fn a_100_mib_file_is_copied_without_being_loaded_twice() {
     let rss_kib: u64 = stderr(&output).lines().find_map(|l| l.strip_prefix("maxrss=")).unwrap().trim().parse().unwrap();
     assert!(rss_kib < 180 * 1024, "peak RSS {rss_kib} KiB: the file must be held once, not twice");
 }
+
+#[test]
+fn the_acme_example_pack_checks_tests_and_generates() {
+    let env = Env::new();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/acme-service");
+    let example = example.to_str().unwrap();
+    let check = env.dozen().args(["pack", "check", example]).output().unwrap();
+    assert!(check.status.success(), "{}", stderr(&check));
+    let test = env.dozen().args(["pack", "test", example, "--trust", "--json"]).output().unwrap();
+    assert!(test.status.success(), "{}", stderr(&test));
+    let output = env.new_project(&[
+        "shop",
+        "-y",
+        "--no-git",
+        "--pack",
+        example,
+        "--set",
+        "team=payments",
+        "--set",
+        "cost_center=CC-1234",
+        "--cloud",
+        "gcp",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = env.out().join("shop");
+    assert!(std::fs::read_to_string(dir.join("CODEOWNERS")).unwrap().contains("* @acme/payments"));
+    assert!(std::fs::read_to_string(dir.join("terraform/acme.auto.tfvars")).unwrap().contains("\"cc-1234\""));
+    assert!(std::fs::read_to_string(dir.join("terraform/backend.hcl")).unwrap().contains("services/shop"));
+    assert!(dir.join(".github/workflows/compliance.yml").exists() && dir.join(".github/workflows/ci.yml").exists());
+    let bad = env.new_project(&["shop2", "-y", "--pack", example, "--set", "cost_center=1234"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("CC- followed by four digits"), "{}", stderr(&bad));
+}
