@@ -2,6 +2,7 @@
 //! writing, git results and one real pseudo-terminal session. One crate, one builder (`support`).
 
 mod bad_input;
+mod docs;
 mod generate;
 mod interactive;
 mod packs;
