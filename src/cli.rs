@@ -20,6 +20,15 @@ const LIST_EXAMPLES: &str = "Examples:
   dozen list
   dozen list --json | jq '.packs[0].questions[] | select(.name == \"stack\")'";
 
+const UPDATE_EXAMPLES: &str = "Examples:
+  dozen update                                # to the pack's current version, keeping your edits
+  dozen update services/billing --dry-run     # what would change, with diffs; writes nothing
+  dozen update --set ci=gitlab                # switch CI: GitLab files added, GitHub ones removed
+  dozen update --set db=postgres --commit     # add a database later; commit when clean
+  dozen update --pack-ref v2.0.0              # a git pack, to its tag v2.0.0
+  dozen update --base $(git rev-list --max-parents=0 HEAD)   # a clone without refs/dozen/base
+Exit codes: 0 clean, 1 conflicts remain, 2 bad input (dirty tree, unknown answer, no base).";
+
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   dozen completions bash > ~/.local/share/bash-completion/completions/dozen
   dozen completions zsh > \"${fpath[1]}/_dozen\"
@@ -31,6 +40,7 @@ const COMPLETIONS_EXAMPLES: &str = "Examples:
   dozen new my-service            # interactive
   dozen new my-service --yes      # all defaults, no questions
   dozen list                      # stacks and options
+  dozen update --set db=postgres  # add a database to a generated project later
 Exit codes: 0 success, 1 the work failed, 2 bad input.")]
 pub struct Cli {
     /// The command.
@@ -57,6 +67,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Re-render a generated project at a newer pack version or with changed answers, and
+    /// three-way merge it into the working tree.
+    #[command(after_help = UPDATE_EXAMPLES)]
+    Update(UpdateArgs),
     /// Author, check, test and install custom packs.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -193,6 +207,38 @@ pub struct NewArgs {
     pub trust: bool,
 }
 
+/// Flags of `dozen update`.
+#[derive(Debug, Args, Default)]
+pub struct UpdateArgs {
+    /// The generated project, or a directory inside it.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Change an answer (repeatable); what depends on it is added or removed.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Render this pack source instead of the recorded one (a moved directory, a git URL).
+    #[arg(long, value_name = "SRC")]
+    pub pack: Option<String>,
+    /// Branch, tag or commit of a git pack to update to.
+    #[arg(long, value_name = "REF")]
+    pub pack_ref: Option<String>,
+    /// Commit holding what dozen last generated, when refs/dozen/base is missing.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Show what would change, with diffs; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Commit the result when no conflict remains.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub commit: bool,
+    /// Run even though tracked files have uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+}
+
 /// How chatty the output is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -229,6 +275,29 @@ pub struct NewRequest {
     pub trust: bool,
 }
 
+/// A validated `dozen update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRequest {
+    /// DIR.
+    pub dir: PathBuf,
+    /// `(question, text, origin)` from `--set`.
+    pub explicit: Vec<(String, String, String)>,
+    /// `--pack`.
+    pub pack: Option<String>,
+    /// `--pack-ref`.
+    pub pack_ref: Option<String>,
+    /// `--base`.
+    pub base: Option<String>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `--commit`.
+    pub commit: bool,
+    /// `--allow-dirty`.
+    pub allow_dirty: bool,
+}
+
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -243,6 +312,8 @@ pub enum Request {
     Completions(clap_complete::Shell),
     /// A `dozen pack` command.
     Pack(PackCommand),
+    /// Update a generated project.
+    Update(UpdateRequest),
 }
 
 impl Cli {
@@ -258,6 +329,7 @@ impl Cli {
             Command::List { json } => Request::List { json },
             Command::Completions { shell } => Request::Completions(shell),
             Command::Pack(command) => Request::Pack(command),
+            Command::Update(args) => Request::Update(args.into_request()?),
         };
         Ok((request, verbosity))
     }
@@ -295,6 +367,27 @@ impl NewArgs {
             dry_run: self.dry_run,
             json: self.json,
             trust: self.trust,
+        })
+    }
+}
+
+impl UpdateArgs {
+    fn into_request(self) -> Result<UpdateRequest> {
+        let mut explicit = Vec::new();
+        for item in self.set {
+            let (key, value) = parse_set(&item)?;
+            explicit.push((key, value, format!("--set {item}")));
+        }
+        Ok(UpdateRequest {
+            dir: self.dir,
+            explicit,
+            pack: self.pack,
+            pack_ref: self.pack_ref,
+            base: self.base,
+            dry_run: self.dry_run,
+            json: self.json,
+            commit: self.commit,
+            allow_dirty: self.allow_dirty,
         })
     }
 }
@@ -359,5 +452,20 @@ mod tests {
     #[test]
     fn unknown_flag_values_are_usage_errors() {
         assert!(Cli::try_parse_from(["dozen", "new", "--lang", "cobol"]).is_err());
+    }
+
+    #[test]
+    fn update_flags_become_an_update_request() {
+        let Request::Update(update) = request(&["update", "svc", "--set", "ci=gitlab", "--pack-ref", "v2", "--commit"])
+        else {
+            panic!()
+        };
+        assert_eq!(update.dir, std::path::Path::new("svc"));
+        assert_eq!(update.explicit, [("ci".to_owned(), "gitlab".to_owned(), "--set ci=gitlab".to_owned())]);
+        assert_eq!((update.pack_ref.as_deref(), update.commit, update.dry_run), (Some("v2"), true, false));
+        let Request::Update(update) = request(&["update"]) else { panic!() };
+        assert_eq!(update.dir, std::path::Path::new("."));
+        assert!(Cli::try_parse_from(["dozen", "update", "--commit", "--dry-run"]).is_err(), "--commit writes");
+        assert!(Cli::try_parse_from(["dozen", "update", "--set", "nokey"]).unwrap().into_request().is_err());
     }
 }

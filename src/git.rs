@@ -1,5 +1,6 @@
 //! git via git2: a new repository on `main` with one initial commit of every generated file, or,
 //! inside an existing work tree, the files added to that repository's index and no nested repo.
+//! Either way a base ref keeps the pristine output for `dozen update`.
 
 use std::path::Path;
 
@@ -66,6 +67,7 @@ pub fn init_and_commit(dir: &Path, paths: &[&str], author_answer: Option<&str>) 
     let signature = Signature::now(&name, &email).map_err(git_err)?;
     let commit =
         repo.commit(Some("HEAD"), &signature, &signature, "Initial commit from dozen", &tree, &[]).map_err(git_err)?;
+    mark_base(&repo, "", commit)?;
     Ok(GitOutcome::Initialized { branch: "main".into(), commit: commit.to_string() })
 }
 
@@ -80,5 +82,39 @@ pub fn add_to_parent(project: &Path) -> Result<GitOutcome> {
     let pattern = rel.join("*");
     index.add_all([pattern.to_string_lossy().as_ref()], IndexAddOption::FORCE, None).map_err(git_err)?;
     index.write().map_err(git_err)?;
+    // Best effort: without a base commit, `dozen update` renders the recorded pack version again.
+    let _ = base_commit_of_index(&repo, &mut index, &rel.to_string_lossy().replace('\\', "/"));
     Ok(GitOutcome::AddedToParent { repository: workdir.display().to_string() })
+}
+
+/// The ref keeping the pristine output of the project at `prefix` (its `/`-separated path in the
+/// work tree; empty at the root) for `dozen update`.
+pub fn base_ref(prefix: &str) -> String {
+    match prefix.trim_matches('/') {
+        "" => "refs/dozen/base".to_owned(),
+        dir => format!("refs/dozen/bases/{dir}"),
+    }
+}
+
+/// Points the project's base ref at a commit whose tree is exactly what dozen generated.
+pub fn mark_base(repo: &Repository, prefix: &str, commit: git2::Oid) -> Result<()> {
+    repo.reference(&base_ref(prefix), commit, true, "dozen: pristine generated tree").map_err(git_err)?;
+    Ok(())
+}
+
+/// A commit (on no branch) of the project's files as staged, marked as its base.
+fn base_commit_of_index(repo: &Repository, index: &mut git2::Index, prefix: &str) -> Result<()> {
+    let tree = repo.find_tree(index.write_tree().map_err(git_err)?).map_err(git_err)?;
+    let tree = match prefix.trim_matches('/') {
+        "" => tree,
+        dir => tree
+            .get_path(Path::new(dir))
+            .and_then(|e| e.to_object(repo))
+            .and_then(|o| o.peel_to_tree())
+            .map_err(git_err)?,
+    };
+    let signature = Signature::now("dozen", "dozen@localhost").map_err(git_err)?;
+    let commit =
+        repo.commit(None, &signature, &signature, "dozen: pristine generated tree", &tree, &[]).map_err(git_err)?;
+    mark_base(repo, prefix, commit)
 }

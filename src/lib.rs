@@ -19,6 +19,7 @@ pub mod render;
 pub mod report;
 pub mod scaffold;
 pub mod ui;
+pub mod update;
 pub mod value;
 pub mod write;
 
@@ -62,6 +63,14 @@ pub fn run(request: Request, verbosity: Verbosity) -> Result<()> {
             Ok(())
         }
         Request::Pack(command) => pack_command(command),
+        Request::Update(request) => {
+            let report = update::update(&request)?;
+            ui::print_update(&report, request.json, verbosity);
+            match report.conflicts {
+                0 => Ok(()),
+                count => Err(Error::Conflicts { count, dry_run: report.dry_run }),
+            }
+        }
         Request::Completions(shell) => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "dozen", &mut std::io::stdout());
@@ -249,7 +258,8 @@ fn trust_hooks(hooks: &[&pack::manifest::Command], prompter: &mut dyn Prompter, 
     prompter.confirm("Run them?", false)
 }
 
-fn user_identity() -> BTreeMap<String, String> {
+/// `user.name` and `user.email` for default expressions: git config, else `$USER`.
+pub(crate) fn user_identity() -> BTreeMap<String, String> {
     let (name, email) = git::config_identity();
     let name = name.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "Unknown Author".to_owned());
     BTreeMap::from([("name".to_owned(), name), ("email".to_owned(), email.unwrap_or_default())])
@@ -290,5 +300,6 @@ pub fn list() -> Result<ListReport> {
                 .collect(),
         });
     }
-    Ok(ListReport { packs })
+    let installed = pack::store::Store::open().and_then(|store| store.list()).unwrap_or_default();
+    Ok(ListReport { packs, installed })
 }

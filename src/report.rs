@@ -43,6 +43,8 @@ pub struct HookRun {
 pub struct ListReport {
     /// Built-in packs.
     pub packs: Vec<PackListing>,
+    /// Packs installed with `dozen pack add`.
+    pub installed: Vec<crate::pack::store::Installed>,
 }
 
 /// One pack in `dozen list`.

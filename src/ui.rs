@@ -8,6 +8,9 @@ use console::style;
 use crate::cli::Verbosity;
 use crate::error::Error;
 use crate::report::{ListReport, NewReport};
+use crate::update::base::Origin;
+use crate::update::merge::Action;
+use crate::update::report::UpdateReport;
 
 /// Switches colour off when `NO_COLOR` is set (console already checks for a terminal).
 pub fn init_colour() {
@@ -141,6 +144,15 @@ pub fn print_list(report: &ListReport, json: bool) {
             }
         }
     }
+    out.push_str("\nInstalled packs:");
+    if report.installed.is_empty() {
+        out.push_str(" none (add one with `dozen pack add SRC`)\n");
+    } else {
+        out.push('\n');
+        for p in &report.installed {
+            out.push_str(&format!("  {:<20} {:<10} {}\n", p.name, p.version, p.source));
+        }
+    }
     let _ = writeln!(std::io::stdout(), "{}", out.trim_end());
 }
 
@@ -152,6 +164,69 @@ pub fn print_lines(text: &str) {
 /// Prints a value as JSON, or the human text.
 pub fn print_value<T: serde::Serialize>(value: &T, json: bool, human: &str) {
     if json { print_json(value) } else { print_lines(human) }
+}
+
+/// Prints the result of `dozen update`: one line per file, conflicts last; with `--dry-run` the
+/// unified diffs follow on stdout.
+pub fn print_update(report: &UpdateReport, json: bool, verbosity: Verbosity) {
+    if json {
+        print_json(report);
+        return;
+    }
+    if verbosity == Verbosity::Quiet {
+        return;
+    }
+    let pack = if report.from.name == report.to.name && report.from.version == report.to.version {
+        format!("{} {}", report.to.name, report.to.version)
+    } else {
+        format!("{} {} → {} {}", report.from.name, report.from.version, report.to.name, report.to.version)
+    };
+    let base = match &report.base {
+        Origin::Ref { name, commit } => format!("{name} at {}", &commit[..commit.len().min(12)]),
+        Origin::Rev { rev, commit } => format!("--base {rev} at {}", &commit[..commit.len().min(12)]),
+        Origin::Rendered { pack } => format!("{pack} rendered again"),
+    };
+    let mut out = format!(
+        "{} {}: {pack} (base: {base})\n",
+        if report.dry_run { "Would update" } else { "Updating" },
+        style(&report.project).bold()
+    );
+    for change in &report.answers {
+        let shown = |v: &Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => "(none)".to_owned(),
+        };
+        out.push_str(&format!("  answer    {}: {} → {}\n", change.name, shown(&change.from), shown(&change.to)));
+    }
+    for file in &report.files {
+        let word = format!("{:<9}", file.action.as_str());
+        let word = match file.action {
+            Action::Conflict => style(word).red().bold(),
+            Action::Kept | Action::Removed => style(word).yellow(),
+            _ => style(word).green(),
+        };
+        let note = file.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        out.push_str(&format!("  {word} {}{note}\n", file.path));
+    }
+    let changed = report.files.iter().filter(|f| !matches!(f.action, Action::Kept | Action::Conflict)).count();
+    if report.up_to_date() {
+        out.push_str(&format!("{} already up to date\n", style("✓").green()));
+    } else {
+        let verb = if report.dry_run { "would change" } else { "changed" };
+        out.push_str(&format!(
+            "{} {changed} file{} {verb}, {} unchanged{}\n",
+            style("✓").green(),
+            if changed == 1 { "" } else { "s" },
+            report.unchanged,
+            report.commit.as_deref().map(|c| format!("; committed {}", &c[..c.len().min(12)])).unwrap_or_default()
+        ));
+    }
+    eprint!("{out}");
+    let diffs: String = report.files.iter().filter_map(|f| f.diff.as_deref()).collect();
+    if !diffs.is_empty() {
+        let _ = write!(std::io::stdout(), "{diffs}");
+    }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {

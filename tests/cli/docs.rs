@@ -21,7 +21,11 @@ fn readme_mentions_every_flag_of_new_and_every_command() {
     let env = Env::new();
     let help = stdout(&env.dozen().args(["new", "--help"]).output().unwrap());
     let readme = read("README.md");
-    let flags: Vec<&str> = help.split_whitespace().filter(|w| w.starts_with("--") && w.len() > 2).map(|w| w.trim_end_matches(',')).collect();
+    let flags: Vec<&str> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches(','))
+        .collect();
     assert!(flags.len() > 15, "{flags:?}");
     for flag in flags {
         if flag == "--help" || flag == "--version" {
@@ -29,7 +33,9 @@ fn readme_mentions_every_flag_of_new_and_every_command() {
         }
         assert!(readme.contains(flag), "README does not mention {flag}");
     }
-    for command in ["dozen new", "dozen list", "dozen completions", "pack-format.md", "packs.md"] {
+    for command in
+        ["dozen new", "dozen list", "dozen update", "dozen completions", "pack-format.md", "packs.md", "update.md"]
+    {
         assert!(readme.contains(command), "README does not mention {command}");
     }
 }
@@ -37,7 +43,15 @@ fn readme_mentions_every_flag_of_new_and_every_command() {
 #[test]
 fn every_help_has_examples() {
     let env = Env::new();
-    for args in [vec!["--help"], vec!["new", "--help"], vec!["list", "--help"], vec!["completions", "--help"], vec!["pack", "--help"], vec!["pack", "check", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["new", "--help"],
+        vec!["list", "--help"],
+        vec!["completions", "--help"],
+        vec!["pack", "--help"],
+        vec!["pack", "check", "--help"],
+        vec!["update", "--help"],
+    ] {
         let help = stdout(&env.dozen().args(&args).output().unwrap());
         assert!(help.contains("Examples:"), "{args:?} has no examples:\n{help}");
     }
@@ -49,6 +63,9 @@ fn changelog_follows_keep_a_changelog() {
     assert!(changelog.starts_with("# Changelog"));
     assert!(changelog.contains("## [Unreleased]"));
     for line in changelog.lines().filter(|l| l.starts_with("### ")) {
-        assert!(["### Added", "### Changed", "### Deprecated", "### Removed", "### Fixed", "### Security"].contains(&line), "{line}");
+        assert!(
+            ["### Added", "### Changed", "### Deprecated", "### Removed", "### Fixed", "### Security"].contains(&line),
+            "{line}"
+        );
     }
 }

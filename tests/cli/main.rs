@@ -8,3 +8,4 @@ mod interactive;
 mod packs;
 mod precedence;
 mod support;
+mod update;

@@ -1,0 +1,313 @@
+//! `dozen update`: brings a generated project to a newer version of its pack, or to changed
+//! answers, keeping the user's edits. Three trees are compared file by file: the base (what dozen
+//! generated last), the new output (the pack rendered with the recorded answers and any `--set`)
+//! and the working tree. `merge` decides each file, everything is computed in memory, and only
+//! then `apply` writes it, all or nothing.
+
+pub mod apply;
+pub mod base;
+pub mod merge;
+pub mod project;
+pub mod report;
+pub mod tree;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::answers::{self, Inputs};
+use crate::cli::UpdateRequest;
+use crate::error::{Error, Result};
+use crate::pack::{Pack, Source};
+use crate::prompt::NoPrompt;
+use crate::record::{self, Record};
+use crate::render::Renderer;
+use base::Origin;
+use merge::{Action, Change, Labels, Ours, Outcome};
+use project::Project;
+use report::{AnswerChange, FileReport, UpdateReport};
+use tree::{Entry, Tree};
+
+/// An explicit answer: `(question, text, origin)`, as `answers::Inputs` takes it.
+type Explicit = (String, String, String);
+
+/// A pack rendered with answers: everything the new side (or a re-rendered base) is.
+struct Rendered {
+    pack: Pack,
+    record: Record,
+    tree: Tree,
+}
+
+/// Runs an update and reports it; the working tree is untouched on error and with `--dry-run`.
+pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
+    let project = Project::open(&request.dir)?;
+    if request.commit && project.git.is_none() {
+        return Err(Error::Usage {
+            message: format!("--commit: {} is not in a git repository", project.root.display()),
+            hint: "drop --commit".into(),
+        });
+    }
+    if !request.allow_dirty {
+        let files = project.uncommitted()?;
+        if !files.is_empty() {
+            let more = files.len().saturating_sub(10);
+            let mut files: Vec<String> = files.into_iter().take(10).collect();
+            if more > 0 {
+                files.push(format!("and {more} more"));
+            }
+            return Err(Error::Dirty { path: project.root.clone(), files });
+        }
+    }
+    let new = render(Pack::load(&new_source(&project.record, request)?)?, &project, &request.explicit)?;
+    let (base, origin, previous) = find_base(&project, request.base.as_deref(), &request.explicit)?;
+
+    let labels = Labels { ours: "yours".into(), theirs: format!("{} {}", new.pack.id().name, new.pack.id().version) };
+    let paths: BTreeSet<&String> = base.keys().chain(new.tree.keys()).filter(|p| *p != record::PATH).collect();
+    let mut ours = BTreeMap::new();
+    let mut outcomes = Vec::new();
+    for path in paths {
+        let here = project.read(path)?;
+        outcomes.push(merge::file(path, base.get(path), &here, new.tree.get(path), &labels)?);
+        ours.insert(path.clone(), here);
+    }
+    let here = project.read(record::PATH)?;
+    outcomes.push(record_outcome(&here, &new.tree[record::PATH]));
+    ours.insert(record::PATH.to_owned(), here);
+
+    let sidecars: Vec<(String, Change)> =
+        outcomes.iter().filter_map(|o| o.sidecar.clone()).map(|(path, entry)| (path, Change::Write(entry))).collect();
+    let changes: Vec<(&str, &Change)> = outcomes
+        .iter()
+        .map(|o| (o.path.as_str(), &o.change))
+        .chain(sidecars.iter().map(|(path, change)| (path.as_str(), change)))
+        .filter(|(_, change)| **change != Change::None)
+        .collect();
+    let mut report = UpdateReport {
+        project: project.root.display().to_string(),
+        dry_run: request.dry_run,
+        from: project.record.pack.clone(),
+        to: new.pack.id().clone(),
+        base: origin,
+        answers: answer_changes(&project.record, &new.record),
+        files: file_reports(&outcomes, &ours, request.dry_run),
+        unchanged: outcomes.iter().filter(|o| o.action == Action::Unchanged).count(),
+        conflicts: outcomes.iter().filter(|o| o.action == Action::Conflict).count(),
+        commit: None,
+    };
+    if request.dry_run {
+        return Ok(report);
+    }
+
+    let message = commit_message(&report);
+    let base_commit = match &project.git {
+        Some(git) => {
+            base::write_commit(git, &new.tree, previous, &format!("dozen: pristine output of {}", labels.theirs))?
+        }
+        None => None,
+    };
+    apply::apply(&project.root, &changes)?;
+    if let (Some(git), Some(commit)) = (&project.git, base_commit) {
+        base::move_ref(git, commit)?;
+    }
+    if request.commit && report.conflicts == 0 && !changes.is_empty() {
+        let paths: Vec<&str> = changes.iter().map(|(path, _)| *path).collect();
+        report.commit = Some(project.commit(&paths, &message)?);
+    }
+    Ok(report)
+}
+
+/// The pack to render now: the recorded source (or `--pack`), at `--pack-ref` for a git pack.
+fn new_source(record: &Record, request: &UpdateRequest) -> Result<Source> {
+    let mut source = match &request.pack {
+        Some(text) => Source::parse(text)?,
+        None => Source::parse(&record.pack.source).map_err(|err| match err {
+            Error::PackSource { source_name, message, .. } => Error::PackSource {
+                source_name,
+                message: format!("{message} (the source recorded in {})", record::PATH),
+                hint: "pass --pack SRC naming where the pack is now".into(),
+            },
+            other => other,
+        })?,
+    };
+    if let Some(reference) = &request.pack_ref {
+        match &mut source {
+            Source::Git(git) => git.reference = Some(reference.clone()),
+            other => {
+                return Err(Error::Usage {
+                    message: format!("--pack-ref applies to git packs, and this project's pack is {other}"),
+                    hint: "drop --pack-ref, or pass --pack URL#REF".into(),
+                });
+            }
+        }
+    }
+    Ok(source)
+}
+
+/// Renders a pack with the project's recorded answers (those the pack still asks) and `explicit`.
+fn render(pack: Pack, project: &Project, explicit: &[Explicit]) -> Result<Rendered> {
+    let renderer = Renderer::for_pack(&pack)?;
+    let asked = |name: &str| pack.manifest.questions.iter().any(|q| q.name == name);
+    let recorded: toml::Table =
+        project.record.answers.iter().filter(|(k, _)| asked(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let inputs = Inputs {
+        explicit: explicit.to_vec(),
+        file: Some((project.root.join(record::PATH), recorded)),
+        config: crate::config::user_defaults()?,
+        interactive: false,
+        user: crate::user_identity(),
+    };
+    let answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
+    let plan = crate::plan::build(&pack, &answers, &renderer)?;
+    let record = Record::new(&pack, &answers);
+    let mut tree = tree::from_plan(&plan);
+    tree.insert(record::PATH.to_owned(), Entry::new(record.to_toml(), false));
+    Ok(Rendered { pack, record, tree })
+}
+
+/// The base, where it came from, and the commit the base ref points at now.
+fn find_base(project: &Project, rev: Option<&str>, explicit: &[Explicit]) -> Result<(Tree, Origin, Option<git2::Oid>)> {
+    let previous = project.git.as_ref().and_then(base::current);
+    if let Some(rev) = rev {
+        let git = project.git.as_ref().ok_or_else(|| Error::Usage {
+            message: format!("--base {rev}: {} is not in a git repository", project.root.display()),
+            hint: "drop --base; the recorded pack version is then rendered again".into(),
+        })?;
+        let (tree, commit) = base::from_rev(git, rev)?;
+        return Ok((tree, Origin::Rev { rev: rev.to_owned(), commit: commit.to_string() }, previous));
+    }
+    if let (Some(git), Some(commit)) = (&project.git, previous) {
+        let name = crate::git::base_ref(&git.prefix);
+        return Ok((base::from_commit(git, commit)?, Origin::Ref { name, commit: commit.to_string() }, previous));
+    }
+    let pack = recorded_pack(project)?;
+    let label = format!("{} {}", pack.id().name, pack.id().version);
+    // Secret answers are not recorded: take them from --set for the base as well.
+    let secrets: Vec<Explicit> = explicit
+        .iter()
+        .filter(|(key, _, _)| pack.manifest.questions.iter().any(|q| q.name == *key && q.secret))
+        .cloned()
+        .collect();
+    let rendered = render(pack, project, &secrets)?;
+    Ok((rendered.tree, Origin::Rendered { pack: label }, previous))
+}
+
+/// The exact pack version the record names, or why it cannot be had.
+fn recorded_pack(project: &Project) -> Result<Pack> {
+    let record = &project.record;
+    let missing = match &project.git {
+        Some(git) => format!("there is no {}", crate::git::base_ref(&git.prefix)),
+        None => "the project is not in a git repository".to_owned(),
+    };
+    let no_base =
+        |reason: String| Error::NoBase { path: project.root.clone(), reason: format!("{missing}, and {reason}") };
+    let recorded = format!("{} {} from {}", record.pack.name, record.pack.version, record.pack.source);
+    let mut source = Source::parse(&record.pack.source)
+        .map_err(|err| no_base(format!("the recorded pack {recorded} cannot be loaded: {err}")))?;
+    if let (Source::Git(git), Some(commit)) = (&mut source, &record.pack.commit) {
+        git.reference = Some(commit.clone());
+    }
+    let pack =
+        Pack::load(&source).map_err(|err| no_base(format!("the recorded pack {recorded} cannot be loaded: {err}")))?;
+    let wanted: Vec<(&str, &str)> =
+        std::iter::once(&record.pack).chain(&record.chain).map(|p| (p.name.as_str(), p.version.as_str())).collect();
+    let found: Vec<(&str, &str)> = pack.chain.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+    if wanted != found {
+        let found = found.iter().map(|(n, v)| format!("{n} {v}")).collect::<Vec<_>>().join(" < ");
+        return Err(no_base(format!(
+            "the recorded pack {recorded} is not available to render again (it holds {found} now)"
+        )));
+    }
+    Ok(pack)
+}
+
+/// `.dozen/answers.toml` belongs to dozen: it always takes the new record.
+fn record_outcome(here: &Ours, new: &Entry) -> Outcome {
+    let (action, change) = match here {
+        Ours::File(entry) if entry == new => (Action::Unchanged, Change::None),
+        _ => (Action::Updated, Change::Write(new.clone())),
+    };
+    Outcome { path: record::PATH.to_owned(), action, note: None, change, sidecar: None }
+}
+
+fn answer_changes(old: &Record, new: &Record) -> Vec<AnswerChange> {
+    let names: BTreeSet<&String> = old.answers.keys().chain(new.answers.keys()).collect();
+    let json = |v: &toml::Value| serde_json::to_value(v).expect("TOML values are JSON values");
+    names
+        .into_iter()
+        .filter(|name| old.answers.get(*name) != new.answers.get(*name))
+        .map(|name| AnswerChange {
+            name: name.clone(),
+            from: old.answers.get(name).map(json),
+            to: new.answers.get(name).map(json),
+        })
+        .collect()
+}
+
+fn file_reports(outcomes: &[Outcome], ours: &BTreeMap<String, Ours>, dry_run: bool) -> Vec<FileReport> {
+    let mut files: Vec<FileReport> = outcomes
+        .iter()
+        .filter(|o| o.action != Action::Unchanged)
+        .map(|o| {
+            let diff = dry_run.then(|| {
+                let before = match &ours[&o.path] {
+                    Ours::File(entry) => Some(entry.bytes.as_slice()),
+                    _ => None,
+                };
+                let mut text = match &o.change {
+                    Change::None => String::new(),
+                    Change::Write(entry) => diff(&o.path, before, Some(&entry.bytes)),
+                    Change::Remove => diff(&o.path, before, None),
+                };
+                if let Some((path, entry)) = &o.sidecar {
+                    text.push_str(&diff(path, None, Some(&entry.bytes)));
+                }
+                text
+            });
+            FileReport {
+                path: o.path.clone(),
+                action: o.action,
+                note: o.note.clone(),
+                sidecar: o.sidecar.as_ref().map(|(path, _)| path.clone()),
+                diff: diff.filter(|d| !d.is_empty()),
+            }
+        })
+        .collect();
+    files.sort_by(|a, b| (a.action == Action::Conflict, &a.path).cmp(&(b.action == Action::Conflict, &b.path)));
+    files
+}
+
+/// A unified diff of one file; `None` is a side where the file does not exist.
+fn diff(path: &str, before: Option<&[u8]>, after: Option<&[u8]>) -> String {
+    let text = git2::Patch::from_buffers(
+        before.unwrap_or_default(),
+        Some(Path::new(path)),
+        after.unwrap_or_default(),
+        Some(Path::new(path)),
+        None,
+    )
+    .and_then(|mut patch| patch.to_buf())
+    .map_or_else(
+        |err| format!("(no diff of {path}: {})\n", err.message()),
+        |buf| String::from_utf8_lossy(&buf).into_owned(),
+    );
+    match (before, after) {
+        (None, _) => text.replacen(&format!("\n--- a/{path}\n"), "\n--- /dev/null\n", 1),
+        (_, None) => text.replacen(&format!("\n+++ b/{path}\n"), "\n+++ /dev/null\n", 1),
+        _ => text,
+    }
+}
+
+fn commit_message(report: &UpdateReport) -> String {
+    let mut parts = Vec::new();
+    if report.from.version != report.to.version || report.from.name != report.to.name {
+        parts.push(format!("{} {} → {} {}", report.from.name, report.from.version, report.to.name, report.to.version));
+    }
+    for change in &report.answers {
+        parts.push(match &change.to {
+            Some(value) => {
+                format!("{}={}", change.name, value.as_str().map_or_else(|| value.to_string(), str::to_owned))
+            }
+            None => format!("{} dropped", change.name),
+        });
+    }
+    if parts.is_empty() { "Update with dozen".to_owned() } else { format!("Update with dozen: {}", parts.join(", ")) }
+}
