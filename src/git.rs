@@ -29,7 +29,8 @@ pub enum GitOutcome {
 }
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(git_err)`
-fn git_err(err: git2::Error) -> Error {
+/// A git2 error as dozen's error.
+pub(crate) fn git_err(err: git2::Error) -> Error {
     Error::Git(err.message().to_owned())
 }
 

@@ -273,13 +273,15 @@ fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
     Ok(files)
 }
 
+/// Whether a file carries an executable bit.
 #[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o111 != 0
 }
 
+/// Whether a file carries an executable bit.
 #[cfg(not(unix))]
-fn is_executable(_: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable(_: &std::fs::Metadata) -> bool {
     false
 }

@@ -141,18 +141,5 @@ pub fn signature(repo: &Repository) -> Result<git2::Signature<'static>> {
     repo.signature().or_else(|_| git2::Signature::now("dozen", "dozen@localhost")).map_err(git_err)
 }
 
-#[allow(clippy::needless_pass_by_value)] // used as `map_err(git_err)`
-pub(super) fn git_err(err: git2::Error) -> Error {
-    Error::Git(err.message().to_owned())
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_: &std::fs::Metadata) -> bool {
-    false
-}
+pub(super) use crate::git::git_err;
+use crate::pack::source::is_executable;
