@@ -30,7 +30,6 @@ use crate::answers::{Answers, Inputs};
 use crate::cli::{NewRequest, Request, Verbosity};
 use crate::error::{Error, Result};
 use crate::pack::{Pack, Source};
-use crate::plan::{Body, PlannedFile};
 use crate::prompt::{Dialoguer, NoPrompt, Prompter};
 use crate::render::Renderer;
 use crate::report::{ChoiceListing, ListReport, NewReport, PackListing, QuestionListing};
@@ -166,14 +165,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         user: user_identity(),
     };
     let answers = answers::resolve(&pack, &inputs, &renderer, prompter)?;
-    let mut plan = plan::build(&pack, &answers, &renderer)?;
-    plan.insert(PlannedFile {
-        path: record::PATH.to_owned(),
-        source: "dozen".to_owned(),
-        body: Body::Text(record::Record::new(&pack, &answers).to_toml()),
-        executable: false,
-        templated: true,
-    });
+    let plan = plan::project(&pack, &answers, &renderer)?;
     let project = answers.project.as_ref().ok_or_else(|| Error::Usage {
         message: format!("pack {} has no `name` question, so the project has no directory name", pack.id().name),
         hint: "add a string question named `name` to the pack".into(),

@@ -137,6 +137,19 @@ fn filter_data(value: &toml::Value, renderer: &Renderer, context: &tera::Context
     })
 }
 
+/// The whole generated project: the pack's active layers plus the `.dozen/answers.toml` record.
+pub fn project(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan> {
+    let mut plan = build(pack, answers, renderer)?;
+    plan.insert(PlannedFile {
+        path: crate::record::PATH.to_owned(),
+        source: "dozen".to_owned(),
+        body: Body::Text(crate::record::Record::new(pack, answers).to_toml()),
+        executable: false,
+        templated: true,
+    });
+    Ok(plan)
+}
+
 /// Renders the pack's active layers into a plan.
 pub fn build(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan> {
     let context = context(pack, answers, renderer)?;

@@ -156,10 +156,8 @@ fn render(pack: Pack, project: &Project, explicit: &[Explicit]) -> Result<Render
         user: crate::user_identity(),
     };
     let answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
-    let plan = crate::plan::build(&pack, &answers, &renderer)?;
+    let tree = tree::from_plan(&crate::plan::project(&pack, &answers, &renderer)?);
     let record = Record::new(&pack, &answers);
-    let mut tree = tree::from_plan(&plan);
-    tree.insert(record::PATH.to_owned(), Entry::new(record.to_toml(), false));
     Ok(Rendered { pack, record, tree })
 }
 
