@@ -1,0 +1,113 @@
+//! One stack rendered with every option combination, side by side under one temporary directory
+//! (`<root>/<label>/demo-svc`), so that each validator runs once over all of them. Paths in
+//! messages are shown relative to the root, which starts them with the combination's label, and a
+//! finding repeated in many combinations is shown once with the combinations it occurs in.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use crate::project::{self, Options};
+use crate::stack::Stack;
+
+/// The rendered combinations of one stack.
+pub struct Matrix {
+    root: tempfile::TempDir,
+    projects: Vec<(Options, PathBuf)>,
+}
+
+impl Matrix {
+    /// Renders every combination; the error names the combinations that failed to render.
+    pub fn generate(stack: &Stack) -> Result<Matrix, Vec<String>> {
+        let root = tempfile::Builder::new()
+            .prefix(&format!("dozen-e2e-{}-matrix.", stack.name()))
+            .tempdir()
+            .map_err(|e| vec![format!("cannot create a temporary directory: {e}")])?;
+        let mut projects = Vec::new();
+        let mut failed = Vec::new();
+        for options in Options::matrix() {
+            match project::generate(stack, &options, &root.path().join(options.label())) {
+                Ok(dir) => projects.push((options, dir)),
+                Err(e) => failed.push(format!("{}: {e}", options.label())),
+            }
+        }
+        if failed.len() > 3 {
+            let more = failed.len() - 3;
+            failed.truncate(3);
+            failed.push(format!("... and {more} more combinations failed to render"));
+        }
+        if failed.is_empty() { Ok(Matrix { root, projects }) } else { Err(failed) }
+    }
+
+    /// The directory holding every combination.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Each combination and its project directory.
+    pub fn projects(&self) -> &[(Options, PathBuf)] {
+        &self.projects
+    }
+
+    /// Every file of every combination for which `keep(path relative to its project)` holds.
+    pub fn files(&self, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+        let mut kept = Vec::new();
+        for (_, dir) in &self.projects {
+            kept.extend(project::files(dir).into_iter().filter(|path| keep(path.strip_prefix(dir).unwrap_or(path))));
+        }
+        kept
+    }
+
+    /// `text` with the root directory removed from every path in it.
+    pub fn relative(&self, text: &str) -> String {
+        let root = self.root.path().display().to_string();
+        text.replace(&format!("{root}/"), "").replace(&root, ".")
+    }
+
+    /// [`Matrix::relative`] `text`, with lines that differ only in their combination merged into
+    /// one `<combo>/…` line that names where it occurs.
+    pub fn summarize(&self, text: &str) -> String {
+        merge_combinations(&self.relative(text))
+    }
+}
+
+/// Merges lines that differ only in the combination label of a `<label>/demo-svc/` path.
+fn merge_combinations(text: &str) -> String {
+    let label = Regex::new(r"(postgres|none)-(github|gitlab|none)-(aws|gcp|none)-(k8s|nok8s)/").unwrap();
+    let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        let Some(found) = label.find(line) else {
+            merged.push((line.to_string(), Vec::new()));
+            continue;
+        };
+        let general = label.replace_all(line, "<combo>/").into_owned();
+        let combo = found.as_str().trim_end_matches('/').to_string();
+        match merged.iter_mut().find(|(text, combos)| *text == general && !combos.is_empty()) {
+            Some((_, combos)) => combos.push(combo),
+            None => merged.push((general, vec![combo])),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(text, combos)| match combos.len() {
+            0 => text,
+            1 => text.replace("<combo>", &combos[0]),
+            n => {
+                let shown = combos.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+                format!("{text}  [{n} combos: {shown}{}]", if n > 3 { ", …" } else { "" })
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn merges_findings_repeated_across_combinations() {
+    let text = "a/x.sql:1: warning\nnone-gitlab-gcp-nok8s/demo-svc/m.sql:1: bad\npostgres-github-aws-k8s/demo-svc/m.sql:1: bad\n\
+                postgres-none-none-k8s/demo-svc/m.sql:1: bad\npostgres-none-none-k8s/demo-svc/m.sql:2: other\nTraceback";
+    assert_eq!(
+        merge_combinations(text),
+        "a/x.sql:1: warning\n<combo>/demo-svc/m.sql:1: bad  [3 combos: none-gitlab-gcp-nok8s, postgres-github-aws-k8s, postgres-none-none-k8s]\n\
+         postgres-none-none-k8s/demo-svc/m.sql:2: other\nTraceback"
+    );
+}

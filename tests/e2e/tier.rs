@@ -1,0 +1,138 @@
+//! The whole end-to-end run for one stack, in the order a user meets it: the validators over the
+//! full option matrix, then for each database choice a fresh project with the default options that
+//! is checked for its configuration contract, built, linted and tested with its own Makefile, and
+//! run live. Stacks run one at a time (a process-wide lock) so builds do not fight for the cores and
+//! the measured start times mean something. Every problem is collected and the test fails once, at
+//! the end, listing them all under the step and combination they came from.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::matrix::Matrix;
+use crate::project::{self, Options};
+use crate::selection::Selection;
+use crate::stack::Stack;
+use crate::toolbox::{self, Toolbox};
+use crate::{environment, live, makefile, report, validators};
+
+/// The variable naming the cache directory (default `<repo>/target/e2e-cache`).
+pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
+
+/// Held by the stack that is running.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Runs the tier for the stack called `name`, or says why it is skipped.
+pub fn run(name: &str) {
+    let stack = Stack::named(name);
+    let Some(selection) = Selection::from_env() else {
+        crate::selection::announce_skip();
+        return;
+    };
+    let problems = selection.problems();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    if !selection.includes(&stack) {
+        eprintln!("[{name}] not selected by {}", crate::selection::VARIABLE);
+        return;
+    }
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let toolbox = Toolbox::locate();
+    if let Err(e) = toolbox.require(&toolbox::REQUIRED) {
+        panic!("[{name}] {e}");
+    }
+    let mut run = Run { stack, found: Vec::new(), started: Instant::now() };
+    run.static_checks(&toolbox);
+    for db in ["postgres", "none"] {
+        run.project(Options::defaults(db));
+    }
+    run.finish();
+}
+
+/// The state of one stack's run.
+struct Run {
+    stack: Stack,
+    found: Vec<String>,
+    started: Instant,
+}
+
+impl Run {
+    fn say(&self, text: &str) {
+        eprintln!("[{} +{:>4}s] {text}", self.stack.name(), self.started.elapsed().as_secs());
+    }
+
+    fn problems(&mut self, step: &str, problems: Vec<String>) {
+        self.found.extend(problems.into_iter().map(|p| format!("{step}: {p}")));
+    }
+
+    fn static_checks(&mut self, toolbox: &Toolbox) {
+        let began = Instant::now();
+        match Matrix::generate(&self.stack) {
+            Ok(matrix) => {
+                self.say(&format!(
+                    "rendered {} combinations in {:.1}s",
+                    matrix.projects().len(),
+                    began.elapsed().as_secs_f64()
+                ));
+                let began = Instant::now();
+                let found = validators::problems(&matrix, toolbox);
+                self.say(&format!("validators: {} problems in {:.1}s", found.len(), began.elapsed().as_secs_f64()));
+                self.problems("static", found);
+            }
+            Err(failed) => self.problems("dozen new", failed),
+        }
+    }
+
+    fn project(&mut self, options: Options) {
+        let label = format!("db={}", options.db);
+        let parent = match tempfile::Builder::new()
+            .prefix(&format!("dozen-e2e-{}-{}.", self.stack.name(), options.db))
+            .tempdir()
+        {
+            Ok(parent) => parent,
+            Err(e) => return self.problems(&label, vec![format!("cannot create a temporary directory: {e}")]),
+        };
+        let dir = match project::generate(&self.stack, &options, parent.path()) {
+            Ok(dir) => dir,
+            Err(e) => return self.problems(&format!("{label} dozen new"), vec![e]),
+        };
+        self.problems(&format!("{label} environment"), environment::problems(&dir, &self.stack, &options));
+        let cache = cache_dir();
+        match makefile::run_targets(&dir, &self.stack, &cache) {
+            Ok(timings) => {
+                let shown: Vec<String> = timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
+                self.say(&format!("{label}: make {}", shown.join(", ")));
+            }
+            Err(e) => return self.problems(&format!("{label} make"), vec![e]),
+        }
+        let (found, measured) = live::check(&dir, &options);
+        if let Some(measured) = measured {
+            self.say(&format!(
+                "{label}: ready {} ms after spawn, idle RSS {:.1} MiB",
+                measured.start_to_ready.as_millis(),
+                measured.idle_rss_mib
+            ));
+            if let Err(e) = report::record(&cache, &self.stack, options.db, &measured, &dir) {
+                self.problems(&format!("{label} report"), vec![e]);
+            }
+        }
+        self.say(&format!("{label}: live checks: {} problems", found.len()));
+        self.problems(&format!("{label} live"), found);
+    }
+
+    fn finish(self) {
+        self.say(&format!("done: {} problems", self.found.len()));
+        assert!(
+            self.found.is_empty(),
+            "[{}] {} problems:\n\n{}",
+            self.stack.name(),
+            self.found.len(),
+            self.found.join("\n\n")
+        );
+    }
+}
+
+/// Where builds share their caches and the report is written.
+fn cache_dir() -> PathBuf {
+    std::env::var_os(CACHE_VARIABLE)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-cache"), PathBuf::from)
+}
