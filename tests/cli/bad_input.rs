@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{Env, fixture_pack, fixtures, stderr};
+use crate::support::{Env, copy_dir, fixture_pack, fixtures, stderr};
 
 struct Case {
     name: &'static str,
@@ -240,18 +240,6 @@ fn cases() -> Vec<Case> {
             },
         ),
     ]
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 #[test]
