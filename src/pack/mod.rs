@@ -136,7 +136,24 @@ fn load_chain(source: &Source, seen: &mut Vec<String>) -> Result<Pack> {
     match pack.manifest.pack.extends.clone() {
         None => Ok(pack),
         Some(parent) => {
-            let parent_source = Source::resolve_relative(&parent, source)?;
+            let parent_source = Source::resolve_relative(&parent, source).map_err(|err| match err {
+                Error::PackSource { message, hint, .. } => {
+                    let text = pack
+                        .files
+                        .get(source::MANIFEST)
+                        .map(|f| String::from_utf8_lossy(f.contents.bytes()).into_owned());
+                    let line = text.and_then(|t| manifest::find_line(&t, "extends"));
+                    Error::Pack {
+                        pack: source.to_string(),
+                        problems: vec![
+                            Problem::new(source::MANIFEST, format!("`extends = {parent:?}`: {message}"))
+                                .at(line)
+                                .hint(hint),
+                        ],
+                    }
+                }
+                other => other,
+            })?;
             let parent = load_chain(&parent_source, seen)?;
             Ok(pack.merge_parent(parent))
         }

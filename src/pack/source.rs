@@ -136,12 +136,7 @@ impl Source {
                 return Ok(Source::Dir(std::fs::canonicalize(&candidate).unwrap_or(candidate)));
             }
         }
-        Source::parse(text).map_err(|err| match err {
-            Error::PackSource { source_name, message, hint } => {
-                Error::PackSource { source_name, message: format!("{message} (named by `extends` in {from})"), hint }
-            }
-            other => other,
-        })
+        Source::parse(text)
     }
 
     /// Reads the pack's manifest and files (without resolving `extends`).
