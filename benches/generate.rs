@@ -17,10 +17,22 @@ fn request(output: &Path, git: bool) -> NewRequest {
         output: output.to_path_buf(),
         force: false,
         git,
+        git_add: false,
         dry_run: false,
         json: true,
         trust: false,
     }
+}
+
+/// `git init && git add -A && git commit`, with git2 directly (not dozen's git code).
+fn baseline_commit(dir: &Path) {
+    let repo = git2::Repository::init(dir).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::now("bench", "bench@localhost").unwrap();
+    repo.commit(Some("HEAD"), &signature, &signature, "copy", &tree, &[]).unwrap();
 }
 
 fn copy_tree(from: &Path, to: &Path, files: &mut Vec<String>, root: &Path) {
@@ -41,7 +53,7 @@ fn copy_tree(from: &Path, to: &Path, files: &mut Vec<String>, root: &Path) {
 
 fn bench(c: &mut Criterion) {
     let reference = tempfile::tempdir().unwrap();
-    dozen::generate(&request(reference.path(), false), &mut NoPrompt, false).unwrap();
+    dozen::new::generate(&request(reference.path(), false), &mut NoPrompt, false).unwrap();
     let rendered = reference.path().join("bench-svc");
 
     let mut group = c.benchmark_group("new");
@@ -49,14 +61,14 @@ fn bench(c: &mut Criterion) {
     group.bench_function("dozen new (render + write + git commit)", |b| {
         b.iter_batched(
             || tempfile::tempdir().unwrap(),
-            |out| dozen::generate(&request(out.path(), true), &mut NoPrompt, false).unwrap(),
+            |out| dozen::new::generate(&request(out.path(), true), &mut NoPrompt, false).unwrap(),
             criterion::BatchSize::PerIteration,
         );
     });
     group.bench_function("dozen new --no-git", |b| {
         b.iter_batched(
             || tempfile::tempdir().unwrap(),
-            |out| dozen::generate(&request(out.path(), false), &mut NoPrompt, false).unwrap(),
+            |out| dozen::new::generate(&request(out.path(), false), &mut NoPrompt, false).unwrap(),
             criterion::BatchSize::PerIteration,
         );
     });
@@ -67,8 +79,7 @@ fn bench(c: &mut Criterion) {
                 let target = out.path().join("copy");
                 let mut files = Vec::new();
                 copy_tree(&rendered, &target, &mut files, &target);
-                let paths: Vec<&str> = files.iter().map(String::as_str).collect();
-                dozen::git::init_and_commit(&target, &paths, None).unwrap();
+                baseline_commit(&target);
             },
             criterion::BatchSize::PerIteration,
         );

@@ -80,8 +80,29 @@ struct Candidate {
     origin: String,
 }
 
-/// Resolves every question of the pack.
+/// Resolves every question of the pack. Interactively, a "no" at the summary goes round again
+/// with the answers given so far as the defaults, instead of losing them.
 pub fn resolve(pack: &Pack, inputs: &Inputs, renderer: &Renderer, prompter: &mut dyn Prompter) -> Result<Answers> {
+    let mut previous: Option<Answers> = None;
+    loop {
+        let answers = resolve_once(pack, inputs, renderer, prompter, previous.as_ref())?;
+        if !inputs.interactive || confirm_summary(&answers, &pack.manifest.questions, prompter)? {
+            return Ok(answers);
+        }
+        if !prompter.confirm("Change some answers?", true)? {
+            return Err(Error::Cancelled);
+        }
+        previous = Some(answers);
+    }
+}
+
+fn resolve_once(
+    pack: &Pack,
+    inputs: &Inputs,
+    renderer: &Renderer,
+    prompter: &mut dyn Prompter,
+    previous: Option<&Answers>,
+) -> Result<Answers> {
     let questions = &pack.manifest.questions;
     let mut problems = unknown_keys(questions, inputs);
     let mut explicit: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
@@ -89,10 +110,16 @@ pub fn resolve(pack: &Pack, inputs: &Inputs, renderer: &Renderer, prompter: &mut
         if let Some((previous, previous_origin)) = explicit.insert(key, (text, origin))
             && previous != text
         {
+            let secret = questions.iter().any(|q| q.name == *key && q.secret);
+            let message = if secret {
+                format!("given twice, with different values ({previous_origin} and {origin})")
+            } else {
+                format!("given twice: {previous:?} ({previous_origin}) and {text:?} ({origin})")
+            };
             problems.push(AnswerProblem {
                 question: key.clone(),
                 origin: origin.clone(),
-                message: format!("given twice: {previous:?} ({previous_origin}) and {text:?} ({origin})"),
+                message,
                 hint: format!("pass {key} once"),
             });
         }
@@ -121,11 +148,14 @@ pub fn resolve(pack: &Pack, inputs: &Inputs, renderer: &Renderer, prompter: &mut
             .get(question.name.as_str())
             .map(|(text, origin)| Candidate { value: Value::parse(question.kind, text), origin: (*origin).to_owned() })
             .or_else(|| from_table(question, inputs.file.as_ref(), "answers file"));
+        let given = given.or_else(|| implied(question, &choices, &explicit, questions, renderer, &context));
         let candidate = match given {
             Some(candidate) => Some(candidate),
             None => match fallback(question, inputs, &choices, renderer, &context) {
                 Ok(candidate) if inputs.interactive => {
-                    let default = candidate.and_then(|c| c.value.ok());
+                    let default = previous
+                        .and_then(|p| p.get(&question.name).cloned())
+                        .or_else(|| candidate.and_then(|c| c.value.ok()));
                     Some(Candidate {
                         value: Ok(ask(question, default.as_ref(), &choices, &answers, prompter)?),
                         origin: "prompt".into(),
@@ -170,10 +200,47 @@ pub fn resolve(pack: &Pack, inputs: &Inputs, renderer: &Renderer, prompter: &mut
     if !missing.is_empty() {
         return Err(Error::Missing(missing));
     }
-    if inputs.interactive && !confirm_summary(&answers, questions, prompter)? {
-        return Err(Error::Cancelled);
-    }
     Ok(answers)
+}
+
+/// A choice not given, implied by a later explicit answer: `--stack flask` alone needs
+/// `lang == 'python'`, so the language is python. Only when exactly one choice satisfies every
+/// later explicit choice's condition and the default does not.
+fn implied(
+    question: &Question,
+    choices: &[&Choice],
+    explicit: &BTreeMap<&str, (&str, &str)>,
+    questions: &[Question],
+    renderer: &Renderer,
+    context: &tera::Context,
+) -> Option<Candidate> {
+    if question.kind != Kind::Choice {
+        return None;
+    }
+    let later = questions.iter().skip_while(|q| q.name != question.name).skip(1);
+    let conditions: Vec<(&str, &str)> = later
+        .filter_map(|q| {
+            let (text, origin) = explicit.get(q.name.as_str())?;
+            let when = q.choices.iter().find(|c| c.value() == *text)?.when()?;
+            when.contains(question.name.as_str()).then_some((when, *origin))
+        })
+        .collect();
+    if conditions.is_empty() {
+        return None;
+    }
+    let holds = |value: &str| {
+        let mut context = context.clone();
+        context.insert(question.name.clone(), value);
+        conditions.iter().all(|(when, _)| renderer.condition(when, &context, "implied answer").unwrap_or(false))
+    };
+    let fits: Vec<&&Choice> = choices.iter().filter(|c| holds(c.value())).collect();
+    match fits.as_slice() {
+        [only] => Some(Candidate {
+            value: Ok(Value::String(only.value().to_owned())),
+            origin: format!("implied by {}", conditions.iter().map(|(_, o)| *o).collect::<Vec<_>>().join(", ")),
+        }),
+        _ => None,
+    }
 }
 
 fn unknown_keys(questions: &[Question], inputs: &Inputs) -> Vec<AnswerProblem> {
@@ -215,7 +282,7 @@ fn fallback(
         return Ok(Some(candidate));
     }
     Ok(default_of(question, choices, renderer, context)?
-        .map(|value| Candidate { value: Ok(value), origin: "pack default".into() }))
+        .map(|value| Candidate { value, origin: "pack default".into() }))
 }
 
 fn from_table(question: &Question, table: Option<&(PathBuf, toml::Table)>, what: &str) -> Option<Candidate> {
@@ -244,21 +311,22 @@ pub fn available_choices<'q>(
     Ok(available)
 }
 
-/// The pack default, rendered when it is an expression; a choice without one takes its first
-/// available choice.
+/// The pack default, rendered when it is an expression, and read as the question's type (a
+/// rendered `"yes"` for a bool question is refused like any other wrong value); a choice without
+/// one takes its first available choice.
 fn default_of(
     question: &Question,
     choices: &[&Choice],
     renderer: &Renderer,
     context: &tera::Context,
-) -> Result<Option<Value>> {
+) -> Result<Option<std::result::Result<Value, String>>> {
     match &question.default {
         Some(toml::Value::String(text)) if text.contains("{{") || text.contains("{%") => {
             let rendered = renderer.render_str(text, context, &format!("pack.toml: default of {:?}", question.name))?;
-            Ok(Some(Value::parse(question.kind, &rendered).unwrap_or(Value::String(rendered))))
+            Ok(Some(Value::parse(question.kind, &rendered).map_err(|e| format!("the rendered default: {e}"))))
         }
-        Some(value) => Ok(Value::from_toml(question.kind, value).ok()),
-        None if question.kind == Kind::Choice => Ok(choices.first().map(|c| Value::String(c.value().to_owned()))),
+        Some(value) => Ok(Some(Value::from_toml(question.kind, value))),
+        None if question.kind == Kind::Choice => Ok(choices.first().map(|c| Ok(Value::String(c.value().to_owned())))),
         None => Ok(None),
     }
 }
@@ -270,7 +338,27 @@ fn accept(
     choices: &[&Choice],
     answers: &Answers,
 ) -> std::result::Result<Value, (String, String)> {
-    let value = value.map_err(|e| (e, format!("give {} a {} value", question.name, question.kind)))?;
+    let hide = |message: String| {
+        if question.secret {
+            format!("the value is not a valid {} (not shown: the question is secret)", question.kind)
+        } else {
+            message
+        }
+    };
+    let value = value.map_err(|e| (hide(e), format!("give {} a {} value", question.name, question.kind)))?;
+    if let Value::String(text) = &value
+        && let Some(c) =
+            text.chars().find(|c| crate::untrusted::hidden(*c) && !(question.multiline && matches!(c, '\n' | '\t')))
+    {
+        let what = match c {
+            '\n' => "a newline".to_owned(),
+            c => format!("the control character {}", crate::untrusted::visible(&c.to_string())),
+        };
+        return Err((
+            hide(format!("{} holds {what}", crate::untrusted::visible(&format!("{text:?}")))),
+            "answer on one line without control characters".to_owned(),
+        ));
+    }
     let offered = || choices.iter().map(|c| c.value()).collect::<Vec<_>>().join(", ");
     let check_choice = |v: &str| -> std::result::Result<(), (String, String)> {
         if choices.iter().any(|c| c.value() == v) {
@@ -289,7 +377,7 @@ fn accept(
                     .collect();
                 format!("{v:?} needs `{when}`, but {}", mentioned.join(", "))
             }
-            None => format!("{v:?} is not one of the choices"),
+            None => format!("{:?} is not one of the choices", crate::untrusted::visible(v)),
         };
         Err((message, format!("choose one of: {}", offered())))
     };
@@ -306,7 +394,7 @@ fn accept(
                     .map_err(|e| (e.to_string(), "fix the pack's regex".to_owned()))?;
                 if !re.is_match(v) {
                     return Err((
-                        format!("{v:?} is invalid: {}", validation.message),
+                        hide(format!("{v:?} is invalid: {}", validation.message)),
                         format!("match the pattern {}", validation.regex),
                     ));
                 }
@@ -336,10 +424,10 @@ fn ask(
     answers: &Answers,
     prompter: &mut dyn Prompter,
 ) -> Result<Value> {
-    let prompt = match &question.help {
+    let prompt = crate::untrusted::visible(&match &question.help {
         Some(help) => format!("{} ({help})", question.prompt()),
         None => question.prompt().to_owned(),
-    };
+    });
     loop {
         let raw: std::result::Result<Value, String> = match question.kind {
             Kind::Bool => Ok(Value::Bool(prompter.confirm(&prompt, matches!(default, Some(Value::Bool(true))))?)),
@@ -381,10 +469,10 @@ fn ask(
 }
 
 fn label(choice: &Choice) -> String {
-    match choice.help() {
+    crate::untrusted::visible(&match choice.help() {
         Some(help) => format!("{} — {help}", choice.value()),
         None => choice.value().to_owned(),
-    }
+    })
 }
 
 fn confirm_summary(answers: &Answers, questions: &[Question], prompter: &mut dyn Prompter) -> Result<bool> {

@@ -99,6 +99,9 @@ pub enum PackCommand {
     New {
         /// Directory to create.
         dir: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Validate a pack's manifest and templates; report every problem at once.
     #[command(after_help = PACK_EXAMPLES)]
@@ -133,6 +136,9 @@ pub enum PackCommand {
         /// Name to install it as (default: the pack's name).
         #[arg(long)]
         name: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// List installed packs.
     #[command(after_help = PACK_EXAMPLES)]
@@ -146,6 +152,9 @@ pub enum PackCommand {
     Remove {
         /// Installed name.
         name: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -154,20 +163,20 @@ pub enum PackCommand {
 pub struct NewArgs {
     /// Project name; becomes the directory (`My Service` → `my-service`).
     pub name: Option<String>,
-    /// Language.
-    #[arg(long, value_parser = ["rust", "python", "node", "go", "java"])]
+    /// Language (`--set lang=…`; the pack's choices: `dozen list`).
+    #[arg(long, value_name = "VALUE")]
     pub lang: Option<String>,
-    /// Stack (framework) of the language.
-    #[arg(long, value_parser = ["axum", "fastapi", "flask", "express", "nethttp", "spring"])]
+    /// Stack (framework); implies its language when `--lang` is not given.
+    #[arg(long, value_name = "VALUE")]
     pub stack: Option<String>,
     /// Database.
-    #[arg(long, value_parser = ["postgres", "none"])]
+    #[arg(long, value_name = "VALUE")]
     pub db: Option<String>,
     /// CI system.
-    #[arg(long, value_parser = ["github", "gitlab", "none"])]
+    #[arg(long, value_name = "VALUE")]
     pub ci: Option<String>,
     /// Cloud for the Terraform.
-    #[arg(long, value_parser = ["aws", "gcp", "none"])]
+    #[arg(long, value_name = "VALUE")]
     pub cloud: Option<String>,
     /// Generate Kubernetes manifests.
     #[arg(long, overrides_with = "no_k8s")]
@@ -196,6 +205,9 @@ pub struct NewArgs {
     /// Do not create a git repository.
     #[arg(long)]
     pub no_git: bool,
+    /// Inside an existing git work tree, add the new files to its index (never done otherwise).
+    #[arg(long, conflicts_with = "no_git")]
+    pub git_add: bool,
     /// Show the plan; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -267,6 +279,8 @@ pub struct NewRequest {
     pub force: bool,
     /// Not `--no-git`.
     pub git: bool,
+    /// `--git-add`.
+    pub git_add: bool,
     /// `--dry-run`.
     pub dry_run: bool,
     /// `--json`.
@@ -316,6 +330,31 @@ pub enum Request {
     Update(UpdateRequest),
 }
 
+impl Request {
+    /// Whether the request asked for `--json` output.
+    pub fn json(&self) -> bool {
+        match self {
+            Request::New(new) => new.json,
+            Request::Completions(_) => false,
+            Request::Update(update) => update.json,
+            Request::List { json }
+            | Request::Pack(
+                PackCommand::New { json, .. }
+                | PackCommand::Check { json, .. }
+                | PackCommand::Test { json, .. }
+                | PackCommand::Add { json, .. }
+                | PackCommand::List { json }
+                | PackCommand::Remove { json, .. },
+            ) => *json,
+        }
+    }
+}
+
+/// Whether raw arguments ask for `--json`, for errors found before they parse.
+pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    args.into_iter().skip(1).take_while(|a| a != "--").any(|a| a == "--json")
+}
+
 impl Cli {
     /// Validates the flags into a request.
     pub fn into_request(self) -> Result<(Request, Verbosity)> {
@@ -354,7 +393,7 @@ impl NewArgs {
         }
         for item in self.set {
             let (key, value) = parse_set(&item)?;
-            explicit.push((key, value, format!("--set {item}")));
+            explicit.push((key.clone(), value, format!("--set {key}=…")));
         }
         Ok(NewRequest {
             pack: self.pack,
@@ -364,6 +403,7 @@ impl NewArgs {
             output: self.output,
             force: self.force,
             git: !self.no_git,
+            git_add: self.git_add,
             dry_run: self.dry_run,
             json: self.json,
             trust: self.trust,
@@ -376,7 +416,7 @@ impl UpdateArgs {
         let mut explicit = Vec::new();
         for item in self.set {
             let (key, value) = parse_set(&item)?;
-            explicit.push((key, value, format!("--set {item}")));
+            explicit.push((key.clone(), value, format!("--set {key}=…")));
         }
         Ok(UpdateRequest {
             dir: self.dir,
@@ -450,8 +490,24 @@ mod tests {
     }
 
     #[test]
-    fn unknown_flag_values_are_usage_errors() {
-        assert!(Cli::try_parse_from(["dozen", "new", "--lang", "cobol"]).is_err());
+    fn dedicated_flags_are_answers_the_pack_validates() {
+        let Request::New(new) = request(&["new", "--lang", "cobol", "--stack", "flask"]) else { panic!() };
+        let keys: Vec<(&str, &str)> = new.explicit.iter().map(|(k, v, _)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(keys, [("lang", "cobol"), ("stack", "flask")]);
+    }
+
+    #[test]
+    fn set_origins_never_hold_the_value() {
+        let Request::New(new) = request(&["new", "--set", "token=hunter2"]) else { panic!() };
+        assert_eq!(new.explicit[0].2, "--set token=…");
+    }
+
+    #[test]
+    fn json_is_found_before_parsing() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(super::wants_json(args(&["dozen", "new", "--json", "--bogus"])));
+        assert!(!super::wants_json(args(&["dozen", "new", "--", "--json"])));
+        assert!(!super::wants_json(args(&["dozen", "list"])));
     }
 
     #[test]
@@ -461,7 +517,7 @@ mod tests {
             panic!()
         };
         assert_eq!(update.dir, std::path::Path::new("svc"));
-        assert_eq!(update.explicit, [("ci".to_owned(), "gitlab".to_owned(), "--set ci=gitlab".to_owned())]);
+        assert_eq!(update.explicit, [("ci".to_owned(), "gitlab".to_owned(), "--set ci=…".to_owned())]);
         assert_eq!((update.pack_ref.as_deref(), update.commit, update.dry_run), (Some("v2"), true, false));
         let Request::Update(update) = request(&["update"]) else { panic!() };
         assert_eq!(update.dir, std::path::Path::new("."));

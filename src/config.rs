@@ -17,7 +17,7 @@ pub fn user_config_path() -> Option<PathBuf> {
 /// The `[defaults]` of the user config, if the file exists.
 pub fn user_defaults() -> Result<Option<(PathBuf, toml::Table)>> {
     let Some(path) = user_config_path() else { return Ok(None) };
-    if !path.exists() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Ok(None);
     }
     let table = read_table(&path, "fix the file or move it away; it holds `[defaults]` answers for every run")?;
@@ -55,12 +55,14 @@ pub fn answers_file(path: &Path) -> Result<(PathBuf, toml::Table)> {
 }
 
 fn read_table(path: &Path, hint: &str) -> Result<toml::Table> {
-    let text = std::fs::read_to_string(path).map_err(|err| Error::InputFile {
+    let cannot = |message: String| Error::InputFile {
         path: path.to_path_buf(),
         line: None,
-        message: format!("cannot read it: {err}"),
-        hint: "check the path".into(),
-    })?;
+        message: format!("cannot read it: {message}"),
+        hint: "name a TOML file (check the path)".into(),
+    };
+    let bytes = crate::input::read_regular(path, crate::input::FILE_LIMIT).map_err(|r| cannot(r.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| cannot("it is not UTF-8 text".into()))?;
     toml::from_str(&text).map_err(|err| Error::InputFile {
         path: path.to_path_buf(),
         line: err.span().map(|s| line_of(&text, s.start)),

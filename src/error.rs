@@ -134,6 +134,9 @@ pub enum Error {
     /// The target directory exists and is not empty.
     #[error("target {} already exists and is not empty", .0.display())]
     TargetExists(PathBuf),
+    /// Something other than a directory is where the project or one of its parents must go.
+    #[error("{} is not a directory, so the project cannot be written there", .0.display())]
+    NotADirectory(PathBuf),
     /// A user-supplied input file (answers, config) is malformed.
     #[error("{}: {message}", .path.display())]
     InputFile {
@@ -189,6 +192,20 @@ pub enum Error {
         /// Whether nothing was written.
         dry_run: bool,
     },
+    /// A trusted hook failed after the project was written: the project stays, git was not run.
+    #[error("{what} `{command}` failed with exit code {code}; the project is in {} as generated plus what the hooks before it changed{}", .target.display(), if *.git { ", and has no git repository yet" } else { "" })]
+    HookFailed {
+        /// `hook`.
+        what: &'static str,
+        /// The command line.
+        command: String,
+        /// Its exit code (-1 when killed by a signal).
+        code: i32,
+        /// The written project.
+        target: PathBuf,
+        /// Whether git would have run after the hooks.
+        git: bool,
+    },
     /// A hook or check command failed.
     #[error("{what} `{command}` failed with exit code {code}")]
     Command {
@@ -212,6 +229,7 @@ impl Error {
             | Error::Pack { .. }
             | Error::PackSource { .. }
             | Error::TargetExists(_)
+            | Error::NotADirectory(_)
             | Error::InputFile { .. }
             | Error::UnsafePath { .. }
             | Error::NotGenerated(_)
@@ -222,7 +240,33 @@ impl Error {
             | Error::Git(_)
             | Error::Cancelled
             | Error::Command { .. }
+            | Error::HookFailed { .. }
             | Error::Conflicts { .. } => 1,
+        }
+    }
+
+    /// The error's kind for `--json` (`{"error": {"kind": ...}}`), stable across versions.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage { .. } => "usage",
+            Error::Answers(_) => "invalid_answers",
+            Error::Missing(_) => "missing_answers",
+            Error::Name { .. } => "invalid_name",
+            Error::Pack { .. } => "invalid_pack",
+            Error::PackSource { .. } => "pack_source",
+            Error::Render { .. } => "render",
+            Error::UnsafePath { .. } => "unsafe_path",
+            Error::TargetExists(_) | Error::NotADirectory(_) => "target_exists",
+            Error::InputFile { .. } => "input_file",
+            Error::Io { .. } => "io",
+            Error::Git(_) => "git",
+            Error::Cancelled => "cancelled",
+            Error::NotGenerated(_) => "not_generated",
+            Error::Dirty { .. } => "dirty",
+            Error::NoBase { .. } => "no_base",
+            Error::Conflicts { .. } => "conflicts",
+            Error::Command { .. } => "command_failed",
+            Error::HookFailed { .. } => "hook_failed",
         }
     }
 
@@ -244,6 +288,7 @@ impl Error {
             Error::UnsafePath { .. } => {
                 Some("fix the pack so every rendered path stays inside the project (no `..`, no leading `/`)".into())
             }
+            Error::NotADirectory(_) => Some("choose another name or --output".into()),
             Error::TargetExists(_) => Some("choose another name or --output, or pass --force to write into it".into()),
             Error::Io { .. } => Some("check the path exists and that you may write to it".into()),
             Error::NotGenerated(_) => Some("run it in the project's directory, or pass that directory: dozen update DIR".into()),
@@ -257,6 +302,13 @@ impl Error {
             }
             Error::Command { what: "hook", .. } => {
                 Some("the generated project is kept; fix the cause and run the command by hand in it".into())
+            }
+            Error::HookFailed { target, git: true, .. } => Some(format!(
+                "fix the cause and run the hook by hand in {0}, then `git -C {0} init && git -C {0} add -A && git -C {0} commit -m 'Initial commit'`",
+                target.display()
+            )),
+            Error::HookFailed { target, .. } => {
+                Some(format!("fix the cause and run the hook by hand in {}", target.display()))
             }
             Error::Answers(_) | Error::Pack { .. } | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,
         }

@@ -72,7 +72,10 @@ pub fn test(source: &Source, trust: bool, max: usize) -> Result<TestReport> {
     let sampled = combinations > max;
     let chosen = if sampled { all_pairs(&valid) } else { valid };
     if !trust && !pack.manifest.checks.is_empty() {
-        eprintln!("note: {} check(s) declared; pass --trust to run them", pack.manifest.checks.len());
+        crate::ui::to_stderr(&format!(
+            "note: {} check(s) declared; pass --trust to run them\n",
+            pack.manifest.checks.len()
+        ));
     }
     let mut cases = Vec::new();
     let mut problems = Vec::new();
@@ -91,7 +94,7 @@ pub fn test(source: &Source, trust: bool, max: usize) -> Result<TestReport> {
         if trust && !pack.manifest.checks.is_empty() {
             let dir = tempfile::tempdir().map_err(crate::error::io("creating", std::env::temp_dir()))?;
             let target = dir.path().join("out");
-            let staged = crate::write::stage(&plan, &target, false, &crate::write::Interrupt::default())?;
+            let staged = crate::write::stage(&plan, &target, &crate::write::Interrupt::default())?;
             staged.commit(&crate::write::Interrupt::default())?;
             let context = resolved.context();
             let active: Vec<&crate::pack::manifest::Command> = pack

@@ -43,7 +43,9 @@ impl Default for Dialoguer {
     }
 }
 
+/// Ctrl-C or a closed terminal at a prompt: the cursor a select list hid is shown again.
 fn cancelled(_: dialoguer::Error) -> Error {
+    let _ = console::Term::stderr().show_cursor();
     Error::Cancelled
 }
 
@@ -78,11 +80,14 @@ impl Prompter for Dialoguer {
     }
 
     fn refuse(&mut self, reason: &str) {
-        eprintln!("{}", console::style(format!("  {reason}")).red());
+        crate::ui::to_stderr(&format!(
+            "{}\n",
+            console::style(format!("  {}", crate::untrusted::visible(reason))).red()
+        ));
     }
 
     fn show(&mut self, text: &str) {
-        eprintln!("{text}");
+        crate::ui::to_stderr(&format!("{}\n", crate::untrusted::visible_lines(text, true)));
     }
 }
 

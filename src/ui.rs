@@ -1,5 +1,7 @@
 //! All printing and styling. Errors get their colour here and nowhere else; colour is used only on
-//! a terminal and never when `NO_COLOR` is set. Human output goes to stderr, `--json` to stdout.
+//! a terminal and never when `NO_COLOR` is set. Human output goes to stderr, `--json` to stdout:
+//! exactly one JSON document, on failure too. A closed pipe on either stream is not an error
+//! (`dozen list | head -1`): output stops quietly and the exit code stays the command's own.
 
 use std::io::Write;
 
@@ -20,28 +22,54 @@ pub fn init_colour() {
     }
 }
 
-/// Prints an error, its every part, and the hint that fixes it.
-pub fn print_error(err: &Error) {
+/// The version of every `--json` document's shape (`schema_version`), raised when a field changes
+/// meaning or goes away (docs/json.md).
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Writes to stderr; a closed or broken stderr is ignored.
+pub fn to_stderr(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Writes to stdout; a closed or broken stdout is ignored.
+pub fn to_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Prints an error: with `json`, as the one JSON document on stdout (and nothing else); otherwise
+/// every part of it and the hint that fixes it on stderr.
+pub fn print_error(err: &Error, json: bool) {
+    // An update with conflicts already printed its report, which counts them: one document only.
+    if json && matches!(err, Error::Conflicts { .. }) {
+        return;
+    }
+    if json {
+        print_json(&error_document(err));
+        return;
+    }
+    // Error text quotes pack-provided strings (hooks, paths, git output): shown, never interpreted.
+    let v = |text: &str| crate::untrusted::visible_lines(text, true);
     let mut out = String::new();
-    out.push_str(&format!("{} {err}\n", style("error:").red().bold()));
+    out.push_str(&format!("{} {}\n", style("error:").red().bold(), v(&err.to_string())));
     match err {
         Error::Answers(problems) => {
             for p in problems {
                 out.push_str(&format!(
                     "  - {}: {} (from {})\n    {} {}\n",
-                    style(&p.question).bold(),
-                    p.message,
-                    p.origin,
+                    style(v(&p.question)).bold(),
+                    v(&p.message),
+                    v(&p.origin),
                     style("fix:").green(),
-                    p.hint
+                    v(&p.hint)
                 ));
             }
         }
         Error::Pack { problems, .. } => {
             for p in problems {
-                out.push_str(&format!("  - {}: {}\n", style(p.location()).bold(), p.message));
+                out.push_str(&format!("  - {}: {}\n", style(v(&p.location())).bold(), v(&p.message)));
                 if let Some(hint) = &p.hint {
-                    out.push_str(&format!("    {} {hint}\n", style("fix:").green()));
+                    out.push_str(&format!("    {} {}\n", style("fix:").green(), v(hint)));
                 }
             }
         }
@@ -49,9 +77,53 @@ pub fn print_error(err: &Error) {
         _ => {}
     }
     if let Some(hint) = err.hint() {
-        out.push_str(&format!("{} {hint}\n", style("fix:").green()));
+        out.push_str(&format!("{} {}\n", style("fix:").green(), v(&hint)));
     }
-    eprint!("{out}");
+    to_stderr(&out);
+}
+
+/// The `--json` document of an error: `{"error": {"kind", "message", "fix", "location", ...}}`.
+pub fn error_document(err: &Error) -> serde_json::Value {
+    let mut message = err.to_string();
+    let mut problems = Vec::new();
+    let mut location = None;
+    match err {
+        Error::Answers(list) => {
+            for p in list {
+                problems.push(serde_json::json!({
+                    "question": p.question, "origin": p.origin, "message": p.message, "fix": p.hint,
+                }));
+            }
+        }
+        Error::Pack { problems: list, .. } => {
+            location = list.first().map(crate::error::Problem::location);
+            for p in list {
+                problems.push(serde_json::json!({
+                    "location": p.location(), "message": p.message, "fix": p.hint,
+                }));
+            }
+        }
+        Error::Render { problem, .. } => location = Some(problem.location()),
+        Error::InputFile { path, line, .. } => {
+            location = Some(match line {
+                Some(line) => format!("{}:{line}", path.display()),
+                None => path.display().to_string(),
+            });
+        }
+        Error::Missing(names) => message = format!("{message}: {}", names.join(", ")),
+        _ => {}
+    }
+    let mut body = serde_json::json!({
+        "kind": err.kind(),
+        "message": message,
+        "fix": err.hint(),
+        "location": location,
+        "exit_code": err.exit_code(),
+    });
+    if !problems.is_empty() {
+        body["problems"] = serde_json::Value::Array(problems);
+    }
+    serde_json::json!({ "schema_version": JSON_SCHEMA_VERSION, "error": body })
 }
 
 /// Prints the result of `dozen new`.
@@ -95,22 +167,28 @@ pub fn print_new(report: &NewReport, json: bool, verbosity: Verbosity) {
                 style("✓").green()
             ));
         }
+        crate::git::GitOutcome::InsideWorkTree { repository } => {
+            out.push_str(&format!(
+                "{} inside the git work tree {repository}: no nested repository created and its index left as it was (pass --git-add to stage the files)\n",
+                style("i").cyan()
+            ));
+        }
         crate::git::GitOutcome::Skipped => {}
     }
     for hook in &report.hooks {
         out.push_str(&format!(
             "{} hook `{}` exited {}\n",
             if hook.code == 0 { style("✓").green() } else { style("✗").red() },
-            hook.command,
+            crate::untrusted::visible(&hook.command),
             hook.code
         ));
     }
-    if let Some(message) = &report.message {
+    if let Some(message) = report.message.as_ref().filter(|_| !report.dry_run) {
         out.push('\n');
-        out.push_str(message.trim_end());
+        out.push_str(&crate::untrusted::visible_lines(message.trim_end(), true));
         out.push('\n');
     }
-    eprint!("{out}");
+    to_stderr(&out);
 }
 
 /// Prints `dozen list`.
@@ -153,12 +231,12 @@ pub fn print_list(report: &ListReport, json: bool) {
             out.push_str(&format!("  {:<20} {:<10} {}\n", p.name, p.version, p.source));
         }
     }
-    let _ = writeln!(std::io::stdout(), "{}", out.trim_end());
+    to_stdout(&format!("{}\n", out.trim_end()));
 }
 
 /// Prints plain lines on stdout.
 pub fn print_lines(text: &str) {
-    let _ = writeln!(std::io::stdout(), "{text}");
+    to_stdout(&format!("{text}\n"));
 }
 
 /// Prints a value as JSON, or the human text.
@@ -222,14 +300,26 @@ pub fn print_update(report: &UpdateReport, json: bool, verbosity: Verbosity) {
             report.commit.as_deref().map(|c| format!("; committed {}", &c[..c.len().min(12)])).unwrap_or_default()
         ));
     }
-    eprint!("{out}");
+    to_stderr(&out);
     let diffs: String = report.files.iter().filter_map(|f| f.diff.as_deref()).collect();
     if !diffs.is_empty() {
-        let _ = write!(std::io::stdout(), "{diffs}");
+        to_stdout(&diffs);
     }
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
-    let text = serde_json::to_string_pretty(value).expect("reports always serialize");
-    let _ = writeln!(std::io::stdout(), "{text}");
+/// Prints one JSON document on stdout, its `schema_version` first.
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    let value = serde_json::to_value(value).expect("reports always serialize");
+    let value = match value {
+        serde_json::Value::Object(map) if !map.contains_key("schema_version") => {
+            let mut with = serde_json::Map::new();
+            with.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+            with.extend(map);
+            serde_json::Value::Object(with)
+        }
+        serde_json::Value::Array(items) => serde_json::json!({ "schema_version": JSON_SCHEMA_VERSION, "items": items }),
+        other => other,
+    };
+    let text = serde_json::to_string_pretty(&value).expect("reports always serialize");
+    to_stdout(&format!("{text}\n"));
 }

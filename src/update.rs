@@ -2,9 +2,15 @@
 //! answers, keeping the user's edits. Three trees are compared file by file: the base (what dozen
 //! generated last), the new output (the pack rendered with the recorded answers and any `--set`)
 //! and the working tree. `merge` decides each file, everything is computed in memory, and only
-//! then `apply` writes it, all or nothing.
+//! then `write::apply` writes it, all or nothing (journaled, so even a killed run is rolled back
+//! by the next one).
+//!
+//! The base is derived from what the repository itself records in its committed
+//! `.dozen/answers.toml`: the recorded pack version rendered again with the recorded answers. The
+//! base ref (`refs/dozen/base`) is only a shortcut to that same tree, used when one of its commits
+//! holds exactly the record in the working tree — so backing an update out with plain git and
+//! running it again gives the same result.
 
-pub mod apply;
 pub mod base;
 pub mod merge;
 pub mod project;
@@ -39,6 +45,7 @@ struct Rendered {
 
 /// Runs an update and reports it; the working tree is untouched on error and with `--dry-run`.
 pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
+    let interrupt = crate::write::Interrupt::install();
     let project = Project::open(&request.dir)?;
     if request.commit && project.git.is_none() {
         return Err(Error::Usage {
@@ -57,7 +64,7 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
             return Err(Error::Dirty { path: project.root.clone(), files });
         }
     }
-    let new = render(Pack::load(&new_source(&project.record, request)?)?, &project, &request.explicit)?;
+    let new = render(Pack::load(&new_source(&project, request)?)?, &project, &request.explicit)?;
     let (base, origin, previous) = find_base(&project, request.base.as_deref(), &request.explicit)?;
 
     let labels = Labels { ours: "yours".into(), theirs: format!("{} {}", new.pack.id().name, new.pack.id().version) };
@@ -104,7 +111,17 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
         }
         None => None,
     };
-    apply::apply(&project.root, &changes)?;
+    let writes: Vec<(&str, crate::write::Change<'_>)> = changes
+        .iter()
+        .filter_map(|(path, change)| match change {
+            Change::None => None,
+            Change::Write(entry) => {
+                Some((*path, crate::write::Change::Write { bytes: &entry.bytes, executable: entry.executable }))
+            }
+            Change::Remove => Some((*path, crate::write::Change::Remove)),
+        })
+        .collect();
+    crate::write::apply(&project.root, &writes, &interrupt)?;
     if let (Some(git), Some(commit)) = (&project.git, base_commit) {
         base::move_ref(git, commit)?;
     }
@@ -115,11 +132,21 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
     Ok(report)
 }
 
+/// The recorded pack source; a relative directory is relative to the project's root.
+fn recorded_source(text: &str, root: &Path) -> Result<Source> {
+    let path = Path::new(text);
+    if path.is_relative() && !text.contains("://") && root.join(path).join(crate::pack::source::MANIFEST).is_file() {
+        return Ok(Source::Dir(root.join(path)));
+    }
+    Source::parse(text)
+}
+
 /// The pack to render now: the recorded source (or `--pack`), at `--pack-ref` for a git pack.
-fn new_source(record: &Record, request: &UpdateRequest) -> Result<Source> {
+fn new_source(project: &Project, request: &UpdateRequest) -> Result<Source> {
+    let record = &project.record;
     let mut source = match &request.pack {
         Some(text) => Source::parse(text)?,
-        None => Source::parse(&record.pack.source).map_err(|err| match err {
+        None => recorded_source(&record.pack.source, &project.root).map_err(|err| match err {
             Error::PackSource { source_name, message, .. } => Error::PackSource {
                 source_name,
                 message: format!("{message} (the source recorded in {})", record::PATH),
@@ -153,7 +180,7 @@ fn render(pack: Pack, project: &Project, explicit: &[Explicit]) -> Result<Render
         file: Some((project.root.join(record::PATH), recorded)),
         config: crate::config::user_defaults()?,
         interactive: false,
-        user: crate::user_identity(),
+        user: crate::new::user_identity(),
     };
     let answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
     let tree = tree::from_plan(&crate::plan::project(&pack, &answers, &renderer)?);
@@ -172,9 +199,18 @@ fn find_base(project: &Project, rev: Option<&str>, explicit: &[Explicit]) -> Res
         let (tree, commit) = base::from_rev(git, rev)?;
         return Ok((tree, Origin::Rev { rev: rev.to_owned(), commit: commit.to_string() }, previous));
     }
-    if let (Some(git), Some(commit)) = (&project.git, previous) {
-        let name = crate::git::base_ref(&git.prefix);
-        return Ok((base::from_commit(git, commit)?, Origin::Ref { name, commit: commit.to_string() }, previous));
+    if let (Some(git), Some(tip)) = (&project.git, previous) {
+        // Only a base commit that holds the very record in the working tree is that record's base.
+        let here = match project.read(record::PATH)? {
+            Ours::File(entry) => Some(entry.bytes),
+            _ => None,
+        };
+        if let Some(here) = here
+            && let Some((tree, commit)) = base::matching(git, tip, record::PATH, &here)?
+        {
+            let name = crate::git::base_ref(&git.prefix);
+            return Ok((tree, Origin::Ref { name, commit: commit.to_string() }, previous));
+        }
     }
     let pack = recorded_pack(project)?;
     let label = format!("{} {}", pack.id().name, pack.id().version);
@@ -192,13 +228,13 @@ fn find_base(project: &Project, rev: Option<&str>, explicit: &[Explicit]) -> Res
 fn recorded_pack(project: &Project) -> Result<Pack> {
     let record = &project.record;
     let missing = match &project.git {
-        Some(git) => format!("there is no {}", crate::git::base_ref(&git.prefix)),
+        Some(git) => format!("no commit of {} holds the recorded answers", crate::git::base_ref(&git.prefix)),
         None => "the project is not in a git repository".to_owned(),
     };
     let no_base =
         |reason: String| Error::NoBase { path: project.root.clone(), reason: format!("{missing}, and {reason}") };
     let recorded = format!("{} {} from {}", record.pack.name, record.pack.version, record.pack.source);
-    let mut source = Source::parse(&record.pack.source)
+    let mut source = recorded_source(&record.pack.source, &project.root)
         .map_err(|err| no_base(format!("the recorded pack {recorded} cannot be loaded: {err}")))?;
     if let (Source::Git(git), Some(commit)) = (&mut source, &record.pack.commit) {
         git.reference = Some(commit.clone());

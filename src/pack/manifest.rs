@@ -78,9 +78,12 @@ pub struct Question {
     pub validate: Option<Validation>,
     /// Tera condition over earlier answers; the question is skipped when it is false.
     pub when: Option<String>,
-    /// Secret answers are never written to disk.
+    /// Secret answers are never written to disk, nor shown in any message.
     #[serde(default)]
     pub secret: bool,
+    /// A string answer may hold newlines (and tabs); other control characters are always refused.
+    #[serde(default)]
+    pub multiline: bool,
 }
 
 impl Question {

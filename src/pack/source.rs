@@ -236,8 +236,14 @@ fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
             let file_type = entry.file_type().map_err(io("reading", &path))?;
             let rel =
                 path.strip_prefix(&canonical_root).expect("walk stays under root").to_string_lossy().replace('\\', "/");
+            let problem = |message: String, hint: &str| Error::Pack {
+                pack: root.display().to_string(),
+                problems: vec![Problem::new(rel.clone(), message).hint(hint)],
+            };
             let real = if file_type.is_symlink() {
-                let target = fs_err::canonicalize(&path).map_err(io("following symlink", &path))?;
+                let target = std::fs::canonicalize(&path).map_err(|_| {
+                    problem("the symlink points to nothing".into(), "remove it, or point it at a file inside the pack")
+                })?;
                 if !target.starts_with(&canonical_root) {
                     return Err(Error::Pack {
                         pack: root.display().to_string(),
@@ -260,7 +266,13 @@ fn read_dir(root: &Path) -> Result<BTreeMap<String, PackFile>> {
                 continue;
             }
             let bytes =
-                fs_err::read(&real).map_err(|e| Error::Io { action: "reading", path: real.clone(), source: e })?;
+                crate::input::read_regular(&real, crate::input::PACK_FILE_LIMIT).map_err(|refusal| match refusal {
+                    crate::input::Refusal::Io(e) => Error::Io { action: "reading", path: real.clone(), source: e },
+                    other => problem(
+                        format!("cannot be part of a pack: {other}"),
+                        "packs hold only regular files; remove it",
+                    ),
+                })?;
             files
                 .insert(rel, PackFile { contents: Contents::Owned(Arc::new(bytes)), executable: is_executable(&meta) });
         }

@@ -49,12 +49,20 @@ impl Store {
 
     /// Whether a pack of that name is installed.
     pub fn contains(&self, name: &str) -> bool {
-        !name.contains(['/', '\\']) && self.root.join(name).join(MANIFEST).is_file()
+        valid_name(name).is_ok() && self.root.join(name).join(MANIFEST).is_file()
     }
 
     /// An installed pack.
     pub fn get(&self, name: &str) -> Result<Installed> {
+        valid_name(name)?;
         let dir = self.root.join(name);
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::PackSource {
+                source_name: name.to_owned(),
+                message: "the installed pack's directory is not a directory (a symlink?)".into(),
+                hint: format!("look at {} and remove it by hand", dir.display()),
+            });
+        }
         let text = std::fs::read_to_string(dir.join(METADATA)).map_err(|_| Error::PackSource {
             source_name: name.to_owned(),
             message: "no installed pack of that name".into(),
@@ -86,12 +94,7 @@ impl Store {
 
     /// Installs a loaded pack under `name`, replacing an older install atomically.
     pub fn add(&self, name: &str, pack: &Pack) -> Result<Installed> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(Error::Usage {
-                message: format!("{name:?} cannot name an installed pack"),
-                hint: "use --name with letters, digits, `-` and `_`".into(),
-            });
-        }
+        valid_name(name)?;
         std::fs::create_dir_all(&self.root).map_err(io("creating", &self.root))?;
         let staging = tempfile::Builder::new()
             .prefix(".add-")
@@ -105,6 +108,9 @@ impl Store {
                 std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
             }
             std::fs::write(&path, file.contents.bytes()).map_err(io("writing", &path))?;
+            if file.executable {
+                set_executable(&path)?;
+            }
         }
         let id = pack.id();
         let installed = Installed {
@@ -125,10 +131,51 @@ impl Store {
         Ok(installed)
     }
 
-    /// Removes an installed pack.
+    /// Removes an installed pack: only a directory of the store, by a valid name.
     pub fn remove(&self, name: &str) -> Result<Installed> {
         let installed = self.get(name)?;
         std::fs::remove_dir_all(&installed.dir).map_err(io("removing", &installed.dir))?;
         Ok(installed)
+    }
+}
+
+/// The one rule for installed names, checked by every store operation: letters, digits, `-` and
+/// `_`, so a name can never be a path (`../x`, `/abs`) that leads out of the store.
+pub fn valid_name(name: &str) -> Result<()> {
+    let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.len() <= 64 && starts_well && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Ok(());
+    }
+    Err(Error::Usage {
+        message: format!("{} cannot name an installed pack", crate::untrusted::visible(&format!("{name:?}"))),
+        hint:
+            "installed names have letters, digits, `-` and `_` (see `dozen pack list`); pass --name NAME to `pack add`"
+                .into(),
+    })
+}
+
+#[cfg(unix)]
+fn set_executable(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io("setting the mode of", path))
+}
+
+#[cfg(not(unix))]
+fn set_executable(_: &std::path::Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn store_names_can_never_be_paths() {
+        for good in ["acme", "acme-service", "a_1", "A2"] {
+            assert!(valid_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "../x", "/abs/dir", "a/b", ".hidden", "-x", "a\\b", "..", "x\n", &"a".repeat(65)] {
+            assert!(valid_name(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! The base of an update: the pristine output the project was last generated or updated from.
-//! dozen keeps it as a commit of exactly that output (on no branch) behind the project's base ref
-//! (`refs/dozen/base`, see `git::base_ref`), so it survives however the user commits. This file
-//! reads that commit, or one named with `--base REV`, into a `Tree`, and records the next one.
+//! dozen keeps each one as a commit of exactly that output (on no branch, each parented on the one
+//! before) behind the project's base ref (`refs/dozen/base`, see `git::base_ref`). The ref is a
+//! cache: the base of a working tree is the commit of that chain whose record equals the working
+//! tree's record, so an update that was backed out with plain git finds its true base again. This
+//! file reads such a commit, or one named with `--base REV`, into a `Tree`, and records the next.
 
 use std::path::Path;
 
-use git2::{FileMode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use serde::Serialize;
 
 use super::project::{Git, git_err};
@@ -73,19 +75,42 @@ pub fn from_rev(git: &Git, rev: &str) -> Result<(Tree, Oid)> {
     Ok((read_tree(&git.repo, &tree)?, commit.id()))
 }
 
+/// How far back the chain of base commits is searched for the working tree's record.
+const CHAIN_LIMIT: usize = 256;
+
+/// The newest commit of the base chain from `tip` whose `record` file holds exactly `record`.
+pub fn matching(git: &Git, tip: Oid, record: &str, wanted: &[u8]) -> Result<Option<(Tree, Oid)>> {
+    let mut next = git.repo.find_commit(tip).ok();
+    for _ in 0..CHAIN_LIMIT {
+        let Some(commit) = next else { break };
+        let tree = commit.tree().map_err(git_err)?;
+        let holds = tree
+            .get_path(Path::new(record))
+            .ok()
+            .and_then(|entry| git.repo.find_blob(entry.id()).ok())
+            .is_some_and(|blob| blob.content() == wanted);
+        if holds {
+            return Ok(Some((read_tree(&git.repo, &tree)?, commit.id())));
+        }
+        next = commit.parent(0).ok();
+    }
+    Ok(None)
+}
+
 /// Writes `tree` as a commit on no branch, parented on the previous base; `None` when the previous
 /// base already holds exactly that tree.
 pub fn write_commit(git: &Git, tree: &Tree, previous: Option<Oid>, message: &str) -> Result<Option<Oid>> {
     let repo = &git.repo;
-    let tree_id = write_tree(repo, tree)?;
-    let previous = previous.map(|id| repo.find_commit(id)).transpose().map_err(git_err)?;
-    if previous.as_ref().is_some_and(|c| c.tree_id() == tree_id) {
+    let files: Vec<crate::git::BaseFile<'_>> = tree
+        .iter()
+        .map(|(path, entry)| crate::git::BaseFile { path, bytes: &entry.bytes, executable: entry.executable })
+        .collect();
+    let tree_id = crate::git::write_tree(repo, &files)?;
+    let previous_tree = previous.map(|id| repo.find_commit(id).map(|c| c.tree_id())).transpose().map_err(git_err)?;
+    if previous_tree == Some(tree_id) {
         return Ok(None);
     }
-    let tree = repo.find_tree(tree_id).map_err(git_err)?;
-    let signature = git2::Signature::now("dozen", "dozen@localhost").map_err(git_err)?;
-    let parents: Vec<&git2::Commit<'_>> = previous.iter().collect();
-    repo.commit(None, &signature, &signature, message, &tree, &parents).map(Some).map_err(git_err)
+    crate::git::base_commit(repo, tree_id, previous, message).map(Some)
 }
 
 /// Points the project's base ref at `commit`.
@@ -121,15 +146,4 @@ fn read_tree(repo: &Repository, tree: &git2::Tree<'_>) -> Result<Tree> {
         files.insert(path, Entry::new(blob.content(), executable));
     }
     Ok(files)
-}
-
-fn write_tree(repo: &Repository, tree: &Tree) -> Result<Oid> {
-    let empty = repo.treebuilder(None).and_then(|b| b.write()).and_then(|id| repo.find_tree(id)).map_err(git_err)?;
-    let mut builder = git2::build::TreeUpdateBuilder::new();
-    for (path, entry) in tree {
-        let blob = repo.blob(&entry.bytes).map_err(git_err)?;
-        let mode = if entry.executable { FileMode::BlobExecutable } else { FileMode::Blob };
-        builder.upsert(path.as_str(), blob, mode);
-    }
-    builder.create_updated(repo, &empty).map_err(git_err)
 }

@@ -8,7 +8,7 @@ use git2::{Repository, Status, StatusOptions};
 
 use super::merge::Ours;
 use super::tree::Entry;
-use crate::error::{Error, Result, io};
+use crate::error::{Error, Result};
 use crate::pack::manifest::line_of;
 use crate::record::{self, Record};
 
@@ -34,13 +34,37 @@ impl Project {
     /// Finds the project at `dir` or the nearest directory above it that holds a record.
     pub fn open(dir: &Path) -> Result<Project> {
         let start = dir.canonicalize().map_err(|_| Error::NotGenerated(dir.to_path_buf()))?;
+        // A run killed half-way left a journal: roll it back first (it may have taken the record).
+        for ancestor in start.ancestors() {
+            crate::write::recover(ancestor)?;
+            if std::fs::symlink_metadata(ancestor.join(".dozen")).is_ok() {
+                break;
+            }
+        }
         let root = start
             .ancestors()
-            .find(|d| d.join(record::PATH).is_file())
+            .find(|d| std::fs::symlink_metadata(d.join(".dozen")).is_ok())
             .ok_or_else(|| Error::NotGenerated(dir.to_path_buf()))?
             .to_path_buf();
         let path = root.join(record::PATH);
-        let text = std::fs::read_to_string(&path).map_err(io("reading", &path))?;
+        for (shown, at) in [(".dozen", root.join(".dozen")), (record::PATH, path.clone())] {
+            let meta = std::fs::symlink_metadata(&at).map_err(|_| Error::NotGenerated(dir.to_path_buf()))?;
+            if meta.file_type().is_symlink() {
+                return Err(Error::UnsafePath {
+                    path: shown.to_owned(),
+                    source_file: root.display().to_string(),
+                    reason: "it is a symbolic link; dozen reads and writes its record only inside the project".into(),
+                });
+            }
+        }
+        let bytes =
+            crate::input::read_regular(&path, crate::input::FILE_LIMIT).map_err(|refusal| Error::InputFile {
+                path: path.clone(),
+                line: None,
+                message: format!("cannot read it: {refusal}"),
+                hint: "restore it from git (`git checkout -- .dozen/answers.toml`); dozen writes it".into(),
+            })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let record = toml::from_str(&text).map_err(|err| Error::InputFile {
             path: path.clone(),
             line: err.span().map(|s| line_of(&text, s.start)),
@@ -103,8 +127,16 @@ impl Project {
                 (false, true) => {}
                 (false, false) => return Ok(Ours::Other(format!("{shown} is a file here, not a directory"))),
                 (true, true) => return Ok(Ours::Other(format!("{shown} is a directory here"))),
+                (true, false) if !meta.is_file() => {
+                    return Ok(Ours::Other(format!("{shown} is {} here", crate::input::kind(&meta))));
+                }
                 (true, false) => {
-                    let bytes = std::fs::read(&current).map_err(io("reading", &current))?;
+                    let bytes =
+                        crate::input::read_regular(&current, crate::input::PACK_FILE_LIMIT).map_err(|r| Error::Io {
+                            action: "reading",
+                            path: current.clone(),
+                            source: std::io::Error::other(r.to_string()),
+                        })?;
                     return Ok(Ours::File(Entry::new(bytes, is_executable(&meta))));
                 }
             }

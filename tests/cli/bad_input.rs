@@ -43,13 +43,19 @@ fn cases() -> Vec<Case> {
             "choose one of: fastapi, flask",
         ),
         case(
-            "stack without its language",
-            &["svc", "-y", "--stack", "spring"],
+            "stack of another language",
+            &["svc", "-y", "--lang", "rust", "--stack", "spring"],
             2,
             "needs `lang == 'java'`",
             "choose one of: axum",
         ),
-        case("unknown --lang value", &["svc", "-y", "--lang", "cobol"], 2, "invalid value 'cobol'", "possible values"),
+        case(
+            "unknown --lang value",
+            &["svc", "-y", "--lang", "cobol"],
+            2,
+            "\"cobol\" is not one of the choices",
+            "choose one of: rust, python",
+        ),
         case(
             "malformed --set without =",
             &["svc", "-y", "--set", "license"],
@@ -173,11 +179,11 @@ fn cases() -> Vec<Case> {
         ),
         with_setup(
             case(
-                "unwritable parent (a file)",
+                "output under a file",
                 &["svc", "-y", "-o", "blocker/deeper"],
-                1,
-                "creating the output directory",
-                "check the path",
+                2,
+                "blocker is not a directory",
+                "choose another name or --output",
             ),
             |env| {
                 std::fs::write(env.root.path().join("blocker"), "a file, not a directory").unwrap();

@@ -73,18 +73,45 @@ fn git_repository_has_one_commit_on_main_matching_the_files() {
 }
 
 #[test]
-fn inside_an_existing_work_tree_no_nested_repository_is_created() {
+fn inside_an_existing_work_tree_no_nested_repository_is_created_and_its_index_is_untouched() {
     let env = Env::new();
     git2::Repository::init(env.out()).unwrap();
     let output = env.new_project(&["svc", "-y"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!env.out().join("svc/.git").exists(), "no nested repository");
     assert!(stderr(&output).contains("no nested repository created"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--git-add"), "says how to stage: {}", stderr(&output));
     let repo = git2::Repository::open(env.out()).unwrap();
-    assert!(
-        repo.index().unwrap().get_path(Path::new("svc/.dozen/answers.toml"), 0).is_some(),
-        "files staged in the enclosing repo"
-    );
+    assert_eq!(repo.index().unwrap().len(), 0, "nothing staged in the enclosing repository");
+    assert!(repo.references().unwrap().next().is_none(), "no ref written in the enclosing repository");
+}
+
+#[test]
+fn git_add_stages_the_files_in_the_enclosing_work_tree_except_ignored_ones() {
+    let env = Env::new();
+    git2::Repository::init(env.out()).unwrap();
+    std::fs::write(env.out().join(".gitignore"), "svc/Makefile\n").unwrap();
+    let output = env.new_project(&["svc", "-y", "--git-add"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let repo = git2::Repository::open(env.out()).unwrap();
+    let index = repo.index().unwrap();
+    assert!(index.get_path(Path::new("svc/.dozen/answers.toml"), 0).is_some(), "files staged");
+    assert!(index.get_path(Path::new("svc/Makefile"), 0).is_none(), "git-ignored paths are not added");
+}
+
+#[test]
+fn git_ceiling_directories_stop_the_search_for_an_enclosing_work_tree() {
+    let env = Env::new();
+    git2::Repository::init(env.root.path()).unwrap();
+    let output = env
+        .dozen()
+        .args(["new", "svc", "-y", "-o"])
+        .arg(env.out())
+        .env("GIT_CEILING_DIRECTORIES", env.root.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(env.out().join("svc/.git").is_dir(), "the ceiling hides the outer repository, so svc gets its own");
 }
 
 #[test]

@@ -131,8 +131,8 @@ fn install_list_use_and_remove() {
     assert!(added.status.success(), "{}", stderr(&added));
     let listed = run(&["pack", "list", "--json"]);
     let packs: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
-    assert_eq!(packs[0]["name"], "team-mini");
-    assert_eq!(packs[0]["version"], "1.2.0");
+    assert_eq!(packs["packs"][0]["name"], "team-mini");
+    assert_eq!(packs["packs"][0]["version"], "1.2.0");
     let made = env
         .dozen()
         .env("XDG_DATA_HOME", &data)

@@ -228,7 +228,7 @@ fn without_a_base_it_says_so_and_accepts_base_rev() {
     let refused = update(&env, &dir, &[]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     let err = stderr(&refused);
-    assert!(err.contains("there is no refs/dozen/base"), "{err}");
+    assert!(err.contains("no commit of refs/dozen/base holds the recorded answers"), "{err}");
     assert!(err.contains("evo 1.0.0") && err.contains("evo 2.0.0"), "names both versions: {err}");
     assert!(err.contains("--base"), "{err}");
 
@@ -290,7 +290,7 @@ fn changing_an_answer_matches_a_fresh_generation() {
 fn inside_a_larger_repository_the_base_ref_is_per_project() {
     let env = Env::new();
     git2::Repository::init(env.out()).unwrap();
-    let output = env.new_project(&["svc", "-y"]);
+    let output = env.new_project(&["svc", "-y", "--git-add"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let base = |name: &str| {
         let repo = git2::Repository::open(env.out()).unwrap();

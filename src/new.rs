@@ -1,0 +1,221 @@
+//! `dozen new`, from the request to the report, as one straight line: pack → answers → plan (and
+//! the pack's message, rendered before anything is written so a broken one cannot fail a written
+//! project) → staged write → trusted hooks in the project → git. Hooks run before the first
+//! commit, so what they change is in it and the new repository is clean.
+
+use std::collections::BTreeMap;
+
+use crate::answers::{self, Answers, Inputs};
+use crate::cli::NewRequest;
+use crate::error::{Error, Result};
+use crate::git::{self, BaseFile, GitOutcome};
+use crate::pack::{self, Pack, Source};
+use crate::plan::{self, Plan};
+use crate::prompt::Prompter;
+use crate::render::Renderer;
+use crate::report::NewReport;
+use crate::{check, config, hook, write};
+
+/// `dozen new`: everything from the request to the report.
+pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: bool) -> Result<NewReport> {
+    // Before the first side effect (a clone, a staging directory), so a signal is always handled.
+    let interrupt = write::Interrupt::install();
+    let source = match &request.pack {
+        Some(text) => Source::parse(text)?,
+        None => Source::Builtin(pack::source::DEFAULT_PACK.to_owned()),
+    };
+    let mut pack = Pack::load(&source)?;
+    let problems = check::structure_problems(&pack);
+    if !problems.is_empty() {
+        return Err(Error::Pack { pack: pack.id().source.clone(), problems });
+    }
+    let renderer = Renderer::for_pack(&pack)?;
+    let inputs = Inputs {
+        explicit: request.explicit.clone(),
+        file: request.answers_file.as_deref().map(config::answers_file).transpose()?,
+        config: config::user_defaults()?,
+        interactive,
+        user: user_identity(),
+    };
+    let answers = answers::resolve(&pack, &inputs, &renderer, prompter)?;
+    let project = answers.project.as_ref().ok_or_else(|| Error::Usage {
+        message: format!("pack {} has no `name` question, so the project has no directory name", pack.id().name),
+        hint: "add a string question named `name` to the pack".into(),
+    })?;
+    let target = request.output.join(&project.slug);
+    if let Source::Dir(dir) = &source
+        && dir.is_relative()
+    {
+        // Recorded relative to the project, so `update` inside it finds the pack again.
+        let recorded = relative_path(&target, dir);
+        let commit = pack.id().commit.clone();
+        pack = pack.with_origin(recorded, commit);
+    }
+    let plan = plan::project(&pack, &answers, &renderer)?;
+    let hooks = active_hooks(&pack, &answers, &renderer)?;
+    let message = match &pack.manifest.message {
+        Some(message) => {
+            let mut context = plan::context(&pack, &answers, &renderer)?;
+            context.insert(
+                "dozen",
+                &serde_json::json!({ "version": crate::VERSION, "target": target.display().to_string() }),
+            );
+            Some(renderer.render_str(&message.template, &context, "pack.toml: [message]")?)
+        }
+        None => None,
+    };
+    let mut report = NewReport {
+        target: target.display().to_string(),
+        dry_run: request.dry_run,
+        pack: pack.id().clone(),
+        answers: answers
+            .values
+            .iter()
+            .filter(|a| !a.secret)
+            .map(|a| (a.name.clone(), serde_json::to_value(&a.value).expect("values serialize")))
+            .collect(),
+        files: plan.summaries(),
+        replaced: Vec::new(),
+        git: GitOutcome::Skipped,
+        hooks: Vec::new(),
+        message,
+    };
+    if request.dry_run {
+        return Ok(report);
+    }
+    if !hooks.is_empty() && !request.trust && !trust_hooks(&hooks, prompter, interactive)? {
+        return Err(Error::Cancelled);
+    }
+
+    let exists = write::prepare(&target, request.force)?;
+    if exists {
+        let changes: Vec<(&str, write::Change<'_>)> = plan
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), write::Change::Write { bytes: f.body.bytes(), executable: f.executable }))
+            .collect();
+        report.replaced = write::apply(&target, &changes, &interrupt)?;
+    } else {
+        write::stage(&plan, &target, &interrupt)?.commit(&interrupt)?;
+    }
+    report.hooks = hook::run_all("hook", &hooks, &target, &answers).map_err(|err| match err {
+        Error::Command { what, command, code } => {
+            Error::HookFailed { command, code, what, target: target.clone(), git: request.git }
+        }
+        other => other,
+    })?;
+    if request.git {
+        report.git = record_in_git(&target, &plan, &answers, exists, request.git_add)?;
+    }
+    Ok(report)
+}
+
+/// The git step: a new repository with one commit, or, inside a work tree, nothing unless
+/// `--git-add` asked for the files to be staged there.
+fn record_in_git(
+    target: &std::path::Path,
+    plan: &Plan,
+    answers: &Answers,
+    exists: bool,
+    git_add: bool,
+) -> Result<GitOutcome> {
+    let base: Vec<BaseFile<'_>> = plan
+        .files
+        .iter()
+        .map(|f| BaseFile { path: &f.path, bytes: f.body.bytes(), executable: f.executable })
+        .collect();
+    let enclosing = match target.parent() {
+        Some(parent) if !exists => git::enclosing_work_tree(parent),
+        _ => git::enclosing_work_tree(target),
+    };
+    match enclosing {
+        Some(_) if git_add => git::add_to_parent(target, &base),
+        Some(repository) => Ok(GitOutcome::InsideWorkTree { repository: repository.display().to_string() }),
+        None => git::init_and_commit(target, &base, answers.get("author").and_then(|v| v.as_str())),
+    }
+}
+
+fn active_hooks<'p>(
+    pack: &'p Pack,
+    answers: &Answers,
+    renderer: &Renderer,
+) -> Result<Vec<&'p pack::manifest::Command>> {
+    let context = answers.context();
+    let mut hooks = Vec::new();
+    for hook in &pack.manifest.hooks {
+        let active = match &hook.when {
+            Some(when) => renderer.condition(when, &context, "pack.toml: hook")?,
+            None => true,
+        };
+        if active {
+            hooks.push(hook);
+        }
+    }
+    Ok(hooks)
+}
+
+fn trust_hooks(hooks: &[&pack::manifest::Command], prompter: &mut dyn Prompter, interactive: bool) -> Result<bool> {
+    let list =
+        hooks.iter().map(|h| format!("  $ {}", crate::untrusted::visible(&h.run))).collect::<Vec<_>>().join("\n");
+    if !interactive {
+        return Err(Error::Usage {
+            message: format!("the pack wants to run {} hook command(s) after generation:\n{list}", hooks.len()),
+            hint: "pass --trust to allow them, after reading them".into(),
+        });
+    }
+    prompter.show(&format!("The pack wants to run these commands in the new project:\n{list}"));
+    prompter.confirm("Run them?", false)
+}
+
+/// `user.name` and `user.email` for default expressions: git config, else `$USER`.
+pub(crate) fn user_identity() -> BTreeMap<String, String> {
+    let (name, email) = git::config_identity();
+    let name = name.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "Unknown Author".to_owned());
+    BTreeMap::from([("name".to_owned(), name), ("email".to_owned(), email.unwrap_or_default())])
+}
+
+/// `to` as a relative path from the directory `from` (both made absolute, `.` and `..` resolved
+/// lexically), `/`-separated as recorded.
+pub(crate) fn relative_path(from: &std::path::Path, to: &std::path::Path) -> String {
+    use std::path::Component;
+    let absolute = |p: &std::path::Path| {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut out: Vec<Component<'_>> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out.iter().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>()
+    };
+    let (from, to) = (absolute(from), absolute(to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), from.len() - common).collect();
+    parts.extend(to[common..].iter().cloned());
+    if parts.is_empty() { ".".to_owned() } else { parts.join("/") }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::relative_path;
+
+    #[test]
+    fn pack_directories_are_recorded_relative_to_the_project() {
+        let cases = [
+            ("/w/svc", "/w/acme-pack", "../acme-pack"),
+            ("/w/out/svc", "/w/packs/acme", "../../packs/acme"),
+            ("/w/svc", "/w/svc/pack", "pack"),
+            ("/w/./out/../svc", "/w/acme", "../acme"),
+            ("/w/svc", "/w/svc", "."),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(relative_path(Path::new(from), Path::new(to)), want, "{from} -> {to}");
+        }
+    }
+}
