@@ -4,6 +4,7 @@
 mod bad_input;
 mod docs;
 mod generate;
+mod hostile;
 mod interactive;
 mod packs;
 mod precedence;

@@ -128,3 +128,58 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A pack written for one test: a manifest with a `name` question and one `base` layer, plus
+/// whatever the test adds, so tests say only what is special about their pack.
+pub struct TestPack {
+    name: String,
+    manifest: String,
+    files: Vec<(String, Vec<u8>, bool)>,
+}
+
+impl TestPack {
+    /// A pack called `name` at version 1.0.0.
+    pub fn new(name: &str) -> TestPack {
+        TestPack { name: name.to_owned(), manifest: String::new(), files: Vec::new() }
+    }
+
+    /// More manifest TOML (questions, hooks, `[message]`…), appended after the `name` question.
+    pub fn manifest(mut self, toml: &str) -> TestPack {
+        self.manifest.push_str(toml);
+        self.manifest.push('\n');
+        self
+    }
+
+    /// A file of the `base` layer.
+    pub fn file(mut self, path: &str, text: &str) -> TestPack {
+        self.files.push((format!("base/{path}"), text.as_bytes().to_vec(), false));
+        self
+    }
+
+    /// An executable file of the `base` layer.
+    pub fn executable(mut self, path: &str, text: &str) -> TestPack {
+        self.files.push((format!("base/{path}"), text.as_bytes().to_vec(), true));
+        self
+    }
+
+    /// Writes the pack into `dir` and returns the directory as text, for `--pack`.
+    pub fn write(&self, dir: &Path) -> String {
+        let manifest = format!(
+            "[pack]\nname = {:?}\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n{}\n[[layers]]\npath = \"base\"\n",
+            self.name, self.manifest
+        );
+        std::fs::create_dir_all(dir.join("base")).unwrap();
+        std::fs::write(dir.join("pack.toml"), manifest).unwrap();
+        for (path, bytes, executable) in &self.files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+            #[cfg(unix)]
+            if *executable {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        dir.display().to_string()
+    }
+}

@@ -462,3 +462,111 @@ fn status(dir: &Path) -> Vec<String> {
     let statuses = repo.statuses(Some(&mut options)).unwrap();
     statuses.iter().filter_map(|s| s.path().ok().map(str::to_owned)).collect()
 }
+
+/// `git checkout -- . && git clean -fd`: how a user backs an update out.
+fn back_out(dir: &Path) {
+    for args in [&["checkout", "--", "."][..], &["clean", "-fdq"][..]] {
+        let status = std::process::Command::new("git").arg("-C").arg(dir).args(args).status().unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+}
+
+#[test]
+fn an_update_backed_out_with_plain_git_gives_the_same_tree_when_run_again() {
+    let env = Env::new();
+    let output = env.new_project(&["svc", "-y", "--lang", "go"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = env.out().join("svc");
+    let generated = snapshot(&dir);
+
+    let first = update(&env, &dir, &["--set", "ci=gitlab"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let after_first = snapshot(&dir);
+    assert!(after_first.contains_key(".gitlab-ci.yml") && !after_first.contains_key(".github/workflows/ci.yml"));
+
+    back_out(&dir);
+    assert_eq!(snapshot(&dir), generated, "backed out");
+    let again = update(&env, &dir, &["--set", "ci=gitlab"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(snapshot(&dir), after_first, "the second run gives byte for byte the first run's tree");
+
+    commit_all(&dir, "switch to gitlab");
+    let no_op = update(&env, &dir, &["--json"]);
+    assert!(no_op.status.success(), "{}", stderr(&no_op));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&no_op)).unwrap();
+    assert!(report["files"].as_array().unwrap().is_empty(), "committed, then run again: nothing to do: {report}");
+}
+
+#[test]
+fn a_pack_version_bump_backed_out_is_applied_again() {
+    let env = Env::new();
+    let (_, dir) = project_from_v1(&env);
+    let generated = snapshot(&dir);
+    let first = update(&env, &dir, &["--pack-ref", "v2"]);
+    assert!(first.status.success() || first.status.code() == Some(1), "{}", stderr(&first));
+    let after_first = snapshot(&dir);
+    back_out(&dir);
+    assert_eq!(snapshot(&dir), generated);
+    let again = update(&env, &dir, &["--pack-ref", "v2"]);
+    assert_eq!(again.status.code(), first.status.code(), "{}", stderr(&again));
+    assert_eq!(snapshot(&dir), after_first, "the version bump's changes are not lost");
+}
+
+#[test]
+fn a_killed_update_is_rolled_back_by_the_next_run() {
+    let env = Env::new();
+    let (_, dir) = project_from_v1(&env);
+    edit_like_a_user(&dir);
+    let before = snapshot(&dir);
+    for after in ["1", "4"] {
+        let mut cmd = env.dozen();
+        cmd.arg("update").arg(&dir).args(["--pack-ref", "v2"]).env("DOZEN_TEST_CRASH_AFTER", after);
+        let output = cmd.output().unwrap();
+        assert!(!output.status.success(), "aborted");
+        assert_ne!(snapshot(&dir), before, "the abort left a half-applied tree (after {after} steps)");
+        let dry = update(&env, &dir, &["--pack-ref", "v2", "--dry-run"]);
+        assert!(stderr(&dry).contains("rolled back an interrupted write"), "{}", stderr(&dry));
+        assert_eq!(snapshot(&dir), before, "rolled back to what it was (after {after} steps)");
+    }
+}
+
+#[test]
+fn a_relative_pack_directory_is_found_again_from_inside_the_project() {
+    let env = Env::new();
+    let pack = env.root.path().join("acme-pack");
+    write_pack(&pack, V1);
+    let mut cmd = env.dozen();
+    cmd.args(["new", "svc", "-y", "--pack", "./acme-pack", "-o", "out"]);
+    let output = cmd.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = env.out().join("svc");
+    assert!(
+        read(&dir, ".dozen/answers.toml").contains("source = \"../../acme-pack\""),
+        "recorded relative to the project"
+    );
+
+    std::fs::remove_dir_all(pack.join("base")).unwrap();
+    write_pack(&pack, V2);
+    let mut cmd = env.dozen();
+    cmd.current_dir(&dir).arg("update");
+    let output = cmd.output().unwrap();
+    assert!(output.status.code() == Some(0) || output.status.code() == Some(1), "{}", stderr(&output));
+    assert_eq!(read(&dir, "plain.txt"), "plain v2\n", "updated from the pack directory it recorded");
+}
+
+#[test]
+fn a_committed_symlink_never_leads_the_update_outside_the_project() {
+    let env = Env::new();
+    let (_, dir) = project_from_v1(&env);
+    let other = env.root.path().join("other");
+    std::fs::create_dir_all(other.join(".dozen")).unwrap();
+    std::fs::rename(dir.join(".dozen/answers.toml"), other.join(".dozen/answers.toml")).unwrap();
+    std::fs::remove_dir(dir.join(".dozen")).unwrap();
+    std::os::unix::fs::symlink("../../other/.dozen", dir.join(".dozen")).unwrap();
+    commit_all(&dir, "hostile symlink");
+    let before = std::fs::read(other.join(".dozen/answers.toml")).unwrap();
+    let output = update(&env, &dir, &["--pack-ref", "v2"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("symbolic link"), "{}", stderr(&output));
+    assert_eq!(std::fs::read(other.join(".dozen/answers.toml")).unwrap(), before, "nothing written outside");
+}
