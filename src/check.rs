@@ -24,7 +24,22 @@ pub struct CheckReport {
 
 /// Checks a pack; `Err(Error::Pack)` lists every problem.
 pub fn check(source: &Source) -> Result<CheckReport> {
-    let pack = Pack::load(source)?;
+    let pack = match Pack::load(source) {
+        Ok(pack) => pack,
+        Err(Error::Pack { pack, mut problems }) => {
+            // The manifest is broken: still check the templates against what can be read of it.
+            if let Some(lenient) = source.read_lenient() {
+                match Renderer::for_pack(&lenient) {
+                    Ok(renderer) => problems.extend(template_problems(&lenient, &renderer)),
+                    Err(Error::Pack { problems: syntax, .. }) => problems.extend(syntax),
+                    Err(_) => {}
+                }
+            }
+            problems.dedup_by(|a, b| a.to_string() == b.to_string());
+            return Err(Error::Pack { pack, problems });
+        }
+        Err(other) => return Err(other),
+    };
     let mut problems = match Renderer::for_pack(&pack) {
         Ok(renderer) => template_problems(&pack, &renderer),
         Err(Error::Pack { problems, .. }) => problems,

@@ -182,13 +182,98 @@ pub struct Command {
 }
 
 impl Manifest {
-    /// Parses `pack.toml` text; a syntax or schema error is one problem with its line.
-    pub fn parse(text: &str, file: &str) -> Result<Manifest, Problem> {
-        toml::from_str(text).map_err(|err| {
-            let line = err.span().map(|span| line_of(text, span.start));
+    /// Parses `pack.toml` text. A syntax error is one problem at its line; schema errors (unknown
+    /// fields, wrong types, misspelled question types) are all collected, each at the line of the
+    /// offending key, by reading every table of the manifest on its own.
+    pub fn parse(text: &str, file: &str) -> Result<Manifest, Vec<Problem>> {
+        let first = match toml::from_str::<Manifest>(text) {
+            Ok(manifest) => return Ok(manifest),
+            Err(err) => err,
+        };
+        let located = |err: &toml::de::Error, offset: usize| {
+            let line = err.span().map(|span| line_of(text, offset + span.start));
             Problem::new(file, err.message().trim().to_owned())
                 .at(line)
                 .hint("see docs/pack-format.md for every field of pack.toml")
+        };
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(table) => table,
+            Err(err) => return Err(vec![located(&err, 0)]),
+        };
+        let mut problems = Vec::new();
+        for key in table.keys() {
+            if !TOP_LEVEL.contains(&key.as_str()) {
+                problems.push(
+                    Problem::new(file, format!("unknown field `{key}`, expected one of {}", TOP_LEVEL.join(", ")))
+                        .at(find_key_line(text, 0, text.len(), key))
+                        .hint("see docs/pack-format.md for every field of pack.toml"),
+                );
+            }
+        }
+        for (header, start, end) in sections(text) {
+            let body = &text[start..end];
+            let result = match header.as_str() {
+                "pack" => toml::from_str::<PackInfo>(body).map(drop),
+                "questions" => toml::from_str::<Question>(body).map(drop),
+                "layers" => toml::from_str::<Layer>(body).map(drop),
+                "hooks" | "checks" => toml::from_str::<Command>(body).map(drop),
+                "message" => toml::from_str::<Message>(body).map(drop),
+                _ => Ok(()),
+            };
+            if let Err(err) = result {
+                problems.push(located(&err, start));
+            }
+        }
+        if problems.is_empty() {
+            problems.push(located(&first, 0));
+        }
+        Err(problems)
+    }
+
+    /// A best-effort reading of a manifest that does not parse: the question names and layer paths
+    /// that can be read, so `pack check` can still check the templates against them.
+    pub fn lenient(text: &str) -> Option<Manifest> {
+        let table: toml::Table = toml::from_str(text).ok()?;
+        let strings = |key: &str, field: &str| -> Vec<String> {
+            table
+                .get(key)
+                .and_then(toml::Value::as_array)
+                .map(|items| {
+                    items.iter().filter_map(|i| i.get(field).and_then(toml::Value::as_str).map(str::to_owned)).collect()
+                })
+                .unwrap_or_default()
+        };
+        let questions = strings("questions", "name")
+            .into_iter()
+            .map(|name| Question {
+                name,
+                kind: Kind::String,
+                prompt: None,
+                help: None,
+                default: None,
+                choices: Vec::new(),
+                validate: None,
+                when: None,
+                secret: false,
+                multiline: false,
+            })
+            .collect();
+        let layers = strings("layers", "path").into_iter().map(|path| Layer { path, when: None }).collect();
+        Some(Manifest {
+            pack: PackInfo {
+                name: String::new(),
+                version: String::new(),
+                description: String::new(),
+                requires: None,
+                extends: None,
+            },
+            questions,
+            layers,
+            data: toml::Table::new(),
+            message: None,
+            hooks: Vec::new(),
+            checks: Vec::new(),
+            remove: Vec::new(),
         })
     }
 
@@ -231,6 +316,13 @@ impl Manifest {
             }
         }
 
+        if !self.questions.iter().any(|q| q.name == "name") && self.pack.extends.is_none() {
+            problem(
+                "[pack]",
+                "the pack has no `name` question, so a project made from it has no directory name".to_owned(),
+                "add [[questions]] name = \"name\", type = \"string\"",
+            );
+        }
         let mut seen = std::collections::HashSet::new();
         for q in &self.questions {
             let needle = format!("name = \"{}\"", q.name);
@@ -351,6 +443,46 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// The top-level keys of `pack.toml`.
+const TOP_LEVEL: &[&str] = &["pack", "questions", "layers", "data", "message", "hooks", "checks", "remove"];
+
+/// The tables of a manifest written with headers (`[pack]`, `[[questions]]`…): the header's name
+/// and the byte range of its body, up to the next header. Sub-tables (`[questions.validate]`) end
+/// a body too; those are checked as part of the whole document.
+fn sections(text: &str) -> Vec<(String, usize, usize)> {
+    let mut found: Vec<(String, usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            if let Some(last) = found.last_mut() {
+                last.2 = offset;
+            }
+            let name = trimmed.trim_start_matches('[').split(']').next().unwrap_or_default().trim().to_owned();
+            found.push((name, offset + line.len(), text.len()));
+        }
+        offset += line.len();
+    }
+    found
+}
+
+/// The line where `key` is assigned (`key = …`) between two byte offsets.
+fn find_key_line(text: &str, start: usize, end: usize, key: &str) -> Option<usize> {
+    let mut offset = start;
+    for line in text[start..end].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('=') || rest.trim_start().starts_with(']'))
+            || trimmed.starts_with(&format!("[{key}"))
+        {
+            return Some(line_of(text, offset));
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// The 1-based line of the first occurrence of `needle`, if any.
 pub fn find_line(text: &str, needle: &str) -> Option<usize> {
     text.find(needle).map(|offset| line_of(text, offset))
@@ -383,15 +515,32 @@ mod tests {
     fn reports_every_problem_at_once() {
         let text = "[pack]\nname = \"Bad Name\"\nversion = \"one\"\n\n[[questions]]\nname = \"x\"\ntype = \"choice\"\n";
         let found = problems(text);
-        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(found.len(), 4, "{found:#?}");
         assert!(found[0].starts_with("pack.toml:2: pack name"), "{found:#?}");
-        assert!(found[2].contains("has no choices"), "{found:#?}");
+        assert!(found[2].starts_with("pack.toml:1: the pack has no `name` question"), "{found:#?}");
+        assert!(found[3].contains("has no choices"), "{found:#?}");
     }
 
     #[test]
     fn unknown_fields_are_rejected_with_a_line() {
         let err = Manifest::parse("[pack]\nname = \"a\"\nversion = \"1.0.0\"\ncolour = 1\n", "pack.toml").unwrap_err();
-        assert_eq!(err.line, Some(4));
-        assert!(err.message.contains("unknown field `colour`"), "{}", err.message);
+        assert_eq!(err[0].line, Some(4));
+        assert!(err[0].message.contains("unknown field `colour`"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn every_schema_problem_is_reported_at_its_key() {
+        let text = "extra = 1\n[pack]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"x\"\ntype = \"strng\"\n\n\
+                    [[questions]]\nname = \"y\"\ntype = \"string\"\ncolour = \"red\"\n\n[[layers]]\npath = 3\n";
+        let err = Manifest::parse(text, "pack.toml").unwrap_err();
+        let found: Vec<(Option<usize>, bool)> =
+            err.iter().map(|p| (p.line, p.message.contains("unknown") || p.message.contains("invalid"))).collect();
+        assert_eq!(err.len(), 4, "{err:#?}");
+        let lines: Vec<Option<usize>> = found.iter().map(|(l, _)| *l).collect();
+        assert!(lines.contains(&Some(1)), "the unknown top-level field, at its line: {err:#?}");
+        assert!(lines.contains(&Some(8)), "the misspelled type, at its line: {err:#?}");
+        assert!(lines.contains(&Some(13)), "the unknown field, at its line: {err:#?}");
+        assert!(lines.contains(&Some(16)), "the wrong type, at its line: {err:#?}");
+        assert!(found.iter().all(|(_, named)| *named), "{err:#?}");
     }
 }

@@ -139,6 +139,21 @@ impl Source {
         Source::parse(text)
     }
 
+    /// The pack's files with a best-effort manifest (`Manifest::lenient`), for `pack check` to go
+    /// on checking templates when the manifest itself is broken. Not for git sources.
+    pub fn read_lenient(&self) -> Option<Pack> {
+        let files = match self {
+            Source::Builtin(name) => read_builtin(name),
+            Source::Dir(path) => read_dir(path).ok()?,
+            Source::Installed(name) => read_dir(&super::store::Store::open().ok()?.get(name).ok()?.dir).ok()?,
+            Source::Git(_) => return None,
+        };
+        let text = std::str::from_utf8(files.get(MANIFEST)?.contents.bytes()).ok()?;
+        let manifest = Manifest::lenient(text)?;
+        let id = PackId { name: String::new(), version: String::new(), source: self.to_string(), commit: None };
+        Some(Pack { manifest, files, chain: vec![id] })
+    }
+
     /// Reads the pack's manifest and files (without resolving `extends`).
     pub fn read(&self) -> Result<Pack> {
         let (files, label) = match self {
@@ -165,7 +180,7 @@ impl Source {
             problems: vec![Problem::new(MANIFEST, "pack.toml is not UTF-8 text")],
         })?;
         let manifest =
-            Manifest::parse(text, MANIFEST).map_err(|p| Error::Pack { pack: label.clone(), problems: vec![p] })?;
+            Manifest::parse(text, MANIFEST).map_err(|problems| Error::Pack { pack: label.clone(), problems })?;
         let problems = manifest.validate(text, MANIFEST, &crate::version());
         if !problems.is_empty() {
             return Err(Error::Pack { pack: label, problems });
