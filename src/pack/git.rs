@@ -210,9 +210,16 @@ impl<'a> Cache<'a> {
         }
         let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", "+HEAD:refs/dozen/HEAD"];
         let result = run_fetch(self.source, &self.repo_path(), &refspecs, interrupt);
-        if result.is_err() && fresh {
-            // Leave nothing behind for a URL that never worked.
-            let _ = std::fs::remove_dir_all(&self.dir);
+        match result {
+            Err(_) if fresh => {
+                // Leave nothing behind for a URL that never worked.
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
+            Err(Error::PackSource { source_name, message, hint }) => {
+                let hint = format!("{hint}; or pass --offline to use the copy fetched before");
+                return Err(Error::PackSource { source_name, message, hint });
+            }
+            _ => {}
         }
         result?;
         FETCHED.lock().expect("not poisoned").get_or_insert_with(HashSet::new).insert(self.key.clone());
@@ -702,7 +709,7 @@ fn explain(source: &GitSource, output: &str) -> (String, String) {
             .any(|p| l.starts_with(p))
         })
         .collect();
-    let summary = lines.iter().rev().take(4).rev().cloned().collect::<Vec<_>>().join("; ");
+    let summary = lines.iter().rev().take(4).rev().cloned().collect::<Vec<_>>().join(" ");
     let lower = output.to_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
     let hint = if has(&["host key verification failed", "host key is known", "remote host identification has changed"])

@@ -8,4 +8,5 @@ mod interactive;
 mod packs;
 mod precedence;
 mod support;
+mod transport;
 mod update;
