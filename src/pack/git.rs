@@ -86,8 +86,12 @@ impl Checkout {
 /// Fetches the repository (once per run, never with `--offline`) and checks out the reference:
 /// a tag, a branch, a commit, or the remote's default branch.
 pub fn fetch(source: &GitSource) -> Result<Checkout> {
+    fetch_in(&cache_root()?, source)
+}
+
+fn fetch_in(root: &Path, source: &GitSource) -> Result<Checkout> {
     let interrupt = install_interrupt();
-    let cache = Cache::open(&cache_root()?, source)?;
+    let cache = Cache::open(root, source)?;
     let commit = cache.commit_for(&interrupt)?;
     cache.checkout(&commit, &interrupt)
 }
@@ -100,8 +104,12 @@ pub fn fetch_commit(source: &GitSource, commit: &str) -> Result<Checkout> {
 /// The newest release tag of the repository and its commit: semver order over tags such as
 /// `v1.2.3` or `1.2.3`, pre-releases excluded. `None` when there is no release tag.
 pub fn newest_release_tag(source: &GitSource) -> Result<Option<(String, String)>> {
+    newest_release_tag_in(&cache_root()?, source)
+}
+
+fn newest_release_tag_in(root: &Path, source: &GitSource) -> Result<Option<(String, String)>> {
     let interrupt = install_interrupt();
-    let cache = Cache::open(&cache_root()?, source)?;
+    let cache = Cache::open(root, source)?;
     cache.update(&interrupt)?;
     let repo = cache.repo()?;
     let names = repo.tag_names(None).map_err(|err| cache.fail(err.message(), "remove the cache and try again"))?;
@@ -765,7 +773,40 @@ fn explain(source: &GitSource, output: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{dir_name, newest_semver, progress_line};
+    use super::{dir_name, fetch_in, newest_release_tag_in, newest_semver, progress_line};
+    use crate::pack::source::GitSource;
+
+    #[test]
+    fn newest_release_tag_and_exact_commits_of_a_real_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("work");
+        let repo = git2::Repository::init(&work).unwrap();
+        let signature = git2::Signature::now("t", "t@example.com").unwrap();
+        let mut commits = Vec::new();
+        for (i, tag) in ["v1.2.0", "v1.10.0", "v2.0.0-rc.1"].iter().enumerate() {
+            std::fs::write(work.join("pack.toml"), format!("# {i}\n")).unwrap();
+            let mut index = repo.index().unwrap();
+            index.add_path(std::path::Path::new("pack.toml")).unwrap();
+            let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+            let parents: Vec<git2::Commit<'_>> =
+                commits.last().map(|c| repo.find_commit(*c).unwrap()).into_iter().collect();
+            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            let id = repo.commit(Some("HEAD"), &signature, &signature, tag, &tree, &parents).unwrap();
+            repo.tag_lightweight(tag, &repo.find_object(id, None).unwrap(), false).unwrap();
+            commits.push(id);
+        }
+        let source = GitSource::parse(&format!("file://{}", work.display())).unwrap();
+        let cache = dir.path().join("cache");
+        let (tag, commit) = newest_release_tag_in(&cache, &source).unwrap().unwrap();
+        assert_eq!((tag.as_str(), commit), ("v1.10.0", commits[1].to_string()), "pre-releases are not releases");
+        let pinned = GitSource { reference: Some(commits[0].to_string()), ..source };
+        let checkout = fetch_in(&cache, &pinned).unwrap();
+        assert_eq!(checkout.commit, commits[0].to_string());
+        assert_eq!(std::fs::read_to_string(checkout.pack_dir().join("pack.toml")).unwrap(), "# 0\n");
+        // The commit is cached: it is found again without the repository.
+        std::fs::remove_dir_all(&work).unwrap();
+        assert_eq!(fetch_in(&cache, &pinned).unwrap().commit, commits[0].to_string());
+    }
 
     #[test]
     fn newest_release_in_semver_order() {
