@@ -52,6 +52,9 @@ pub struct Cli {
     /// Print more detail (every file written).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// Use git packs only from the cache; never fetch (new, update, pack add/check/test).
+    #[arg(long, global = true, env = "DOZEN_OFFLINE")]
+    pub offline: bool,
 }
 
 /// dozen's commands.

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         }
         Err(err) => err.exit(),
     };
+    dozen::pack::git::set_offline(cli.offline);
     let (request, verbosity) = match cli.into_request() {
         Ok(parsed) => parsed,
         Err(err) => return fail(&err, json),

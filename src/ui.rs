@@ -269,6 +269,12 @@ pub fn print_update(report: &UpdateReport, json: bool, verbosity: Verbosity) {
         if report.dry_run { "Would update" } else { "Updating" },
         style(&report.project).bold()
     );
+    if let Some(tag) = &report.release_tag {
+        out.push_str(&format!(
+            "  pack      newest release tag {} (pin another with --pack-ref)\n",
+            crate::untrusted::visible(tag)
+        ));
+    }
     for change in &report.answers {
         let shown = |v: &Option<serde_json::Value>| match v {
             Some(serde_json::Value::String(s)) => s.clone(),

@@ -64,7 +64,8 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
             return Err(Error::Dirty { path: project.root.clone(), files });
         }
     }
-    let new = render(Pack::load(&new_source(&project, request)?)?, &project, &request.explicit)?;
+    let (source, release_tag) = new_source(&project, request)?;
+    let new = render(Pack::load(&source)?, &project, &request.explicit)?;
     let (base, origin, previous) = find_base(&project, request.base.as_deref(), &request.explicit)?;
 
     let labels = Labels { ours: "yours".into(), theirs: format!("{} {}", new.pack.id().name, new.pack.id().version) };
@@ -93,6 +94,7 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
         dry_run: request.dry_run,
         from: project.record.pack.clone(),
         to: new.pack.id().clone(),
+        release_tag,
         base: origin,
         answers: answer_changes(&project.record, &new.record),
         files: file_reports(&outcomes, &ours, request.dry_run),
@@ -141,8 +143,9 @@ fn recorded_source(text: &str, root: &Path) -> Result<Source> {
     Source::parse(text)
 }
 
-/// The pack to render now: the recorded source (or `--pack`), at `--pack-ref` for a git pack.
-fn new_source(project: &Project, request: &UpdateRequest) -> Result<Source> {
+/// The pack to render now: the recorded source (or `--pack`); a git pack at `--pack-ref`, at the
+/// ref `--pack URL#REF` names, or else at its newest release tag (returned, to be reported).
+fn new_source(project: &Project, request: &UpdateRequest) -> Result<(Source, Option<String>)> {
     let record = &project.record;
     let mut source = match &request.pack {
         Some(text) => Source::parse(text)?,
@@ -165,8 +168,20 @@ fn new_source(project: &Project, request: &UpdateRequest) -> Result<Source> {
                 });
             }
         }
+        return Ok((source, None));
     }
-    Ok(source)
+    let named_by_flag = request.pack.as_deref().is_some_and(|p| p.contains('#'));
+    if let Source::Git(git) = &mut source
+        && !named_by_flag
+    {
+        let mut unpinned = git.clone();
+        unpinned.reference = None;
+        if let Some((tag, _)) = crate::pack::git::newest_release_tag(&unpinned)? {
+            git.reference = Some(tag.clone());
+            return Ok((source, Some(tag)));
+        }
+    }
+    Ok((source, None))
 }
 
 /// Renders a pack with the project's recorded answers (those the pack still asks) and `explicit`.

@@ -29,20 +29,32 @@ pub const FAIL_AFTER: &str = "DOZEN_TEST_FAIL_AFTER";
 /// as a `kill -9` would, to test `recover`.
 pub const CRASH_AFTER: &str = "DOZEN_TEST_CRASH_AFTER";
 
-/// Set by SIGINT, SIGTERM or SIGHUP; checked between steps.
+/// Set by SIGINT, SIGTERM or SIGHUP; checked between steps. One handler for the whole process,
+/// shared by the writer and the git fetcher.
 #[derive(Debug, Clone, Default)]
 pub struct Interrupt(Arc<AtomicBool>);
 
+/// The process-wide flag, registered once.
+static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+
 impl Interrupt {
-    /// Registers SIGINT, SIGTERM and SIGHUP to set the flag instead of killing the process.
+    /// Registers SIGINT, SIGTERM and SIGHUP (once per process) to set the flag instead of killing
+    /// the process, and returns a handle on it.
     pub fn install() -> Interrupt {
-        let flag = Arc::new(AtomicBool::new(false));
-        #[cfg(unix)]
-        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-            // Failure to register only means a signal kills the process the default way.
-            let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
-        }
-        Interrupt(flag)
+        Interrupt(Arc::clone(FLAG.get_or_init(|| {
+            let flag = Arc::new(AtomicBool::new(false));
+            #[cfg(unix)]
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+                // Failure to register only means a signal kills the process the default way.
+                let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
+            }
+            flag
+        })))
+    }
+
+    /// The shared flag itself, for code that polls it while waiting on a child process.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
     }
 
     /// Whether a signal arrived.

@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod manifest;
+pub mod remote;
 pub mod source;
 pub mod store;
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 
+use super::remote::{RemoteUrl, scrub_userinfo};
 use super::{Contents, Manifest, Pack, PackFile, PackId};
 use crate::error::{Error, Problem, Result, io};
 
@@ -39,8 +40,8 @@ pub enum Source {
 /// Where in a git repository a pack lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitSource {
-    /// URL or local path of the repository.
-    pub url: String,
+    /// URL or local path of the repository; displays without credentials.
+    pub url: RemoteUrl,
     /// Branch, tag or commit; the default branch when absent.
     pub reference: Option<String>,
     /// Directory of the pack inside the repository.
@@ -106,7 +107,7 @@ impl Source {
             "no such directory, git repository, built-in pack or installed pack".to_owned()
         };
         Err(Error::PackSource {
-            source_name: text.to_owned(),
+            source_name: scrub_userinfo(text),
             message,
             hint: format!(
                 "built-in packs: {}; or a directory with pack.toml, a git URL (URL//subdir#ref), or a name from `dozen pack list`",
@@ -130,6 +131,9 @@ impl Source {
     /// Resolves an `extends` value written in the pack read from `from`: directories are relative
     /// to that pack's directory.
     pub fn resolve_relative(text: &str, from: &Source) -> Result<Source> {
+        if let Source::Git(git) = from {
+            return git.resolve_extends(text);
+        }
         if let Source::Dir(dir) = from {
             let candidate = dir.join(text);
             if candidate.join(MANIFEST).is_file() {
@@ -161,7 +165,7 @@ impl Source {
             Source::Dir(path) => (read_dir(path)?, path.display().to_string()),
             Source::Git(git) => {
                 let checkout = super::git::fetch(git)?;
-                let pack = Source::Dir(checkout.pack_dir()).read()?;
+                let pack = Source::Dir(checkout.pack_dir()).read().map_err(|err| git.relabel(err, checkout.root()))?;
                 return Ok(pack.with_origin(self.to_string(), Some(checkout.commit.clone())));
             }
             Source::Installed(name) => {
@@ -196,8 +200,8 @@ impl Source {
 }
 
 impl GitSource {
-    /// Recognises git URLs (`https://`, `http://`, `ssh://`, `file://`, `git@host:path`) and paths
-    /// of local repositories, each with optional `//subdir` and `#ref`.
+    /// Recognises git URLs (`https://`, `http://`, `ssh://`, `file://`, `git://`, `user@host:path`)
+    /// and paths of local repositories, each with optional `//subdir` and `#ref`.
     pub fn parse(text: &str) -> Option<GitSource> {
         let (rest, reference) = match text.rsplit_once('#') {
             Some((rest, reference)) if !reference.is_empty() => (rest, Some(reference.to_owned())),
@@ -208,10 +212,88 @@ impl GitSource {
             Some(i) => (&rest[..scheme_end + i], Some(rest[scheme_end + i + 2..].trim_matches('/').to_owned())),
             None => (rest, None),
         };
-        let is_url = ["https://", "http://", "ssh://", "file://", "git://"].iter().any(|p| url.starts_with(p))
-            || (url.starts_with("git@") && url.contains(':'));
-        let is_repo = !is_url && git2::Repository::open(url).is_ok();
-        (is_url || is_repo).then(|| GitSource { url: url.to_owned(), reference, subdir })
+        let subdir = subdir.filter(|s| !s.is_empty());
+        let url = match RemoteUrl::parse(url) {
+            Some(url) => url,
+            None if !url.is_empty() && git2::Repository::open(url).is_ok() => {
+                RemoteUrl::local(&std::fs::canonicalize(url).unwrap_or_else(|_| PathBuf::from(url)))
+            }
+            None => return None,
+        };
+        Some(GitSource { url, reference, subdir })
+    }
+
+    /// Resolves `extends` of a pack from this repository: a relative path names another
+    /// directory of the same checkout (at the same ref) and must stay inside it; it never
+    /// resolves against the caller's working directory. Built-in and installed names and URLs
+    /// resolve as usual.
+    pub fn resolve_extends(&self, text: &str) -> Result<Source> {
+        let path_like = text.starts_with('.') || text.contains('/') || text.contains('\\');
+        if Path::new(text).is_absolute() || text.starts_with('~') {
+            return Err(self.extends_error(text, "a git pack cannot extend a directory of this machine"));
+        }
+        if text.contains("://") || text.starts_with("builtin:") || RemoteUrl::parse(text).is_some() {
+            return Source::parse(text);
+        }
+        let mut parts: Vec<&str> = self.subdir.as_deref().unwrap_or("").split('/').filter(|p| !p.is_empty()).collect();
+        for part in text.split(['/', '\\']) {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    if parts.pop().is_none() {
+                        return Err(self.extends_error(text, "it leaves the repository"));
+                    }
+                }
+                other => parts.push(other),
+            }
+        }
+        let candidate = GitSource { subdir: (!parts.is_empty()).then(|| parts.join("/")), ..self.clone() };
+        let checkout = super::git::fetch(self)?;
+        let dir = checkout.root().join(parts.join("/"));
+        if std::fs::symlink_metadata(dir.join(MANIFEST)).is_ok() || path_like {
+            // A missing or symlinked directory is reported by the fetch of `candidate`.
+            return Ok(Source::Git(candidate));
+        }
+        Source::parse(text)
+    }
+
+    fn extends_error(&self, text: &str, why: &str) -> Error {
+        Error::PackSource {
+            source_name: text.to_owned(),
+            message: format!("{why} (from the git pack {self})"),
+            hint: "extend a built-in or installed pack, a git URL, or a directory of the same repository (`../base`)"
+                .into(),
+        }
+    }
+
+    /// Names the pack by its URL in errors found while reading the checkout, never by the
+    /// cache path.
+    pub fn relabel(&self, err: Error, root: &Path) -> Error {
+        let label = self.to_string();
+        let root_text = format!("{}/", root.display());
+        let strip = |text: String| text.replace(&root_text, "").replace(&root.display().to_string(), ".");
+        match err {
+            Error::Pack { problems, .. } => Error::Pack {
+                pack: label,
+                problems: problems
+                    .into_iter()
+                    .map(|mut p| {
+                        p.file = strip(p.file);
+                        p.message = strip(p.message);
+                        p
+                    })
+                    .collect(),
+            },
+            Error::PackSource { message, hint, .. } => {
+                Error::PackSource { source_name: label, message: strip(message), hint: strip(hint) }
+            }
+            Error::Io { action, path, source } => Error::PackSource {
+                source_name: label,
+                message: format!("{action} {}: {source}", strip(path.display().to_string())),
+                hint: "check the repository's files".into(),
+            },
+            other => other,
+        }
     }
 }
 

@@ -18,6 +18,9 @@ pub struct UpdateReport {
     pub from: PackId,
     /// The pack rendered now.
     pub to: PackId,
+    /// For a git pack without `--pack-ref`: the newest release tag it moved to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_tag: Option<String>,
     /// Where the base (the last pristine output) came from.
     pub base: Origin,
     /// Answers whose value changed, was added or was dropped.

@@ -9,4 +9,5 @@ mod interactive;
 mod packs;
 mod precedence;
 mod support;
+mod transport;
 mod update;
