@@ -74,6 +74,13 @@ impl Answers {
     }
 }
 
+/// `user.name` and `user.email` for default expressions: git config, else `$USER`.
+pub fn user_identity() -> BTreeMap<String, String> {
+    let (name, email) = crate::git::config_identity();
+    let name = name.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "Unknown Author".to_owned());
+    BTreeMap::from([("name".to_owned(), name), ("email".to_owned(), email.unwrap_or_default())])
+}
+
 /// Where a candidate value came from, for messages.
 struct Candidate {
     value: std::result::Result<Value, String>,

@@ -185,5 +185,5 @@ fn first_line(text: &str) -> &str {
 
 fn find_word_line(text: &str, word: &str) -> Option<usize> {
     let re = regex::Regex::new(&format!(r"\b{}\b", regex::escape(word))).ok()?;
-    re.find(text).map(|m| crate::pack::manifest::line_of(text, m.start()))
+    re.find(text).map(|m| crate::input::line_of(text, m.start()))
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
+pub use crate::request::{NewRequest, PackRequest, Request, UpdateRequest, Verbosity};
 
 const NEW_EXAMPLES: &str = "Examples:
   dozen new                                   # ask everything (in a terminal)
@@ -254,105 +255,6 @@ pub struct UpdateArgs {
     pub allow_dirty: bool,
 }
 
-/// How chatty the output is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
-    /// Errors only.
-    Quiet,
-    /// The summary.
-    Normal,
-    /// Every file.
-    Verbose,
-}
-
-/// A validated `dozen new`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRequest {
-    /// `--pack`, when given.
-    pub pack: Option<String>,
-    /// `(question, text, origin)` from NAME, the dedicated flags and `--set`.
-    pub explicit: Vec<(String, String, String)>,
-    /// `--answers`.
-    pub answers_file: Option<PathBuf>,
-    /// `--yes`.
-    pub yes: bool,
-    /// `--output`.
-    pub output: PathBuf,
-    /// `--force`.
-    pub force: bool,
-    /// Not `--no-git`.
-    pub git: bool,
-    /// `--git-add`.
-    pub git_add: bool,
-    /// `--dry-run`.
-    pub dry_run: bool,
-    /// `--json`.
-    pub json: bool,
-    /// `--trust`.
-    pub trust: bool,
-}
-
-/// A validated `dozen update`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdateRequest {
-    /// DIR.
-    pub dir: PathBuf,
-    /// `(question, text, origin)` from `--set`.
-    pub explicit: Vec<(String, String, String)>,
-    /// `--pack`.
-    pub pack: Option<String>,
-    /// `--pack-ref`.
-    pub pack_ref: Option<String>,
-    /// `--base`.
-    pub base: Option<String>,
-    /// `--dry-run`.
-    pub dry_run: bool,
-    /// `--json`.
-    pub json: bool,
-    /// `--commit`.
-    pub commit: bool,
-    /// `--allow-dirty`.
-    pub allow_dirty: bool,
-}
-
-/// What to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Generate.
-    New(NewRequest),
-    /// List packs.
-    List {
-        /// `--json`.
-        json: bool,
-    },
-    /// Print completions.
-    Completions(clap_complete::Shell),
-    /// A `dozen pack` command.
-    Pack(PackCommand),
-    /// Update a generated project.
-    Update(UpdateRequest),
-}
-
-impl Request {
-    /// Whether the request asked for `--json` output.
-    pub fn json(&self) -> bool {
-        match self {
-            Request::New(new) => new.json,
-            Request::Completions(_) => false,
-            Request::Update(update) => update.json,
-            Request::List { json }
-            | Request::Pack(
-                PackCommand::New { json, .. }
-                | PackCommand::Check { json, .. }
-                | PackCommand::Test { json, .. }
-                | PackCommand::Add { json, .. }
-                | PackCommand::List { json }
-                | PackCommand::Remove { json, .. },
-            ) => *json,
-        }
-    }
-}
-
 /// Whether raw arguments ask for `--json`, for errors found before they parse.
 pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
     args.into_iter().skip(1).take_while(|a| a != "--").any(|a| a == "--json")
@@ -370,10 +272,23 @@ impl Cli {
             Command::New(args) => Request::New(args.into_request()?),
             Command::List { json } => Request::List { json },
             Command::Completions { shell } => Request::Completions(shell),
-            Command::Pack(command) => Request::Pack(command),
+            Command::Pack(command) => Request::Pack(command.into_request()),
             Command::Update(args) => Request::Update(args.into_request()?),
         };
         Ok((request, verbosity))
+    }
+}
+
+impl PackCommand {
+    fn into_request(self) -> PackRequest {
+        match self {
+            PackCommand::New { dir, json } => PackRequest::New { dir, json },
+            PackCommand::Check { src, json } => PackRequest::Check { src, json },
+            PackCommand::Test { src, trust, max, json } => PackRequest::Test { src, trust, max, json },
+            PackCommand::Add { src, name, json } => PackRequest::Add { src, name, json },
+            PackCommand::List { json } => PackRequest::List { json },
+            PackCommand::Remove { name, json } => PackRequest::Remove { name, json },
+        }
     }
 }
 

@@ -5,34 +5,38 @@
 pub mod answers;
 pub mod check;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub mod error;
 pub mod git;
-pub mod hook;
-pub mod input;
+pub(crate) mod hook;
+pub(crate) mod input;
+pub(crate) mod interrupt;
 pub mod list;
 pub mod matrix;
 pub mod name;
 pub mod new;
+pub(crate) mod output;
 pub mod pack;
 pub mod pack_command;
 pub mod plan;
 pub mod prompt;
-pub mod record;
+pub(crate) mod record;
+pub(crate) mod relpath;
 pub mod render;
 pub mod report;
-pub mod scaffold;
+pub mod request;
+pub(crate) mod scaffold;
 pub mod ui;
-pub mod untrusted;
+pub(crate) mod untrusted;
 pub mod update;
 pub mod value;
-pub mod write;
+pub(crate) mod write;
 
 use std::io::IsTerminal;
 
-use crate::cli::{Request, Verbosity};
 use crate::error::{Error, Result};
 use crate::prompt::{Dialoguer, NoPrompt};
+use crate::request::{Request, Verbosity};
 
 /// dozen's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -72,7 +72,7 @@ pub fn test(source: &Source, trust: bool, max: usize) -> Result<TestReport> {
     let sampled = combinations > max;
     let chosen = if sampled { all_pairs(&valid) } else { valid };
     if !trust && !pack.manifest.checks.is_empty() {
-        crate::ui::to_stderr(&format!(
+        crate::output::to_stderr(&format!(
             "note: {} check(s) declared; pass --trust to run them\n",
             pack.manifest.checks.len()
         ));

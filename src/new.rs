@@ -3,10 +3,7 @@
 //! project) → staged write → trusted hooks in the project → git. Hooks run before the first
 //! commit, so what they change is in it and the new repository is clean.
 
-use std::collections::BTreeMap;
-
 use crate::answers::{self, Answers, Inputs};
-use crate::cli::NewRequest;
 use crate::error::{Error, Result};
 use crate::git::{self, BaseFile, GitOutcome};
 use crate::pack::{self, Pack, Source};
@@ -14,6 +11,7 @@ use crate::plan::{self, Plan};
 use crate::prompt::Prompter;
 use crate::render::Renderer;
 use crate::report::NewReport;
+use crate::request::NewRequest;
 use crate::{check, config, hook, write};
 
 /// `dozen new`: everything from the request to the report.
@@ -35,7 +33,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         file: request.answers_file.as_deref().map(config::answers_file).transpose()?,
         config: config::user_defaults()?,
         interactive,
-        user: user_identity(),
+        user: answers::user_identity(),
     };
     let answers = answers::resolve(&pack, &inputs, &renderer, prompter)?;
     let project = answers.project.as_ref().ok_or_else(|| Error::Usage {
@@ -165,13 +163,6 @@ fn trust_hooks(hooks: &[&pack::manifest::Command], prompter: &mut dyn Prompter, 
     }
     prompter.show(&format!("The pack wants to run these commands in the new project:\n{list}"));
     prompter.confirm("Run them?", false)
-}
-
-/// `user.name` and `user.email` for default expressions: git config, else `$USER`.
-pub(crate) fn user_identity() -> BTreeMap<String, String> {
-    let (name, email) = git::config_identity();
-    let name = name.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "Unknown Author".to_owned());
-    BTreeMap::from([("name".to_owned(), name), ("email".to_owned(), email.unwrap_or_default())])
 }
 
 /// `to` as a relative path from the directory `from` (both made absolute, `.` and `..` resolved

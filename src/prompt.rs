@@ -80,14 +80,14 @@ impl Prompter for Dialoguer {
     }
 
     fn refuse(&mut self, reason: &str) {
-        crate::ui::to_stderr(&format!(
+        crate::output::to_stderr(&format!(
             "{}\n",
             console::style(format!("  {}", crate::untrusted::visible(reason))).red()
         ));
     }
 
     fn show(&mut self, text: &str) {
-        crate::ui::to_stderr(&format!("{}\n", crate::untrusted::visible_lines(text, true)));
+        crate::output::to_stderr(&format!("{}\n", crate::untrusted::visible_lines(text, true)));
     }
 }
 

@@ -3,13 +3,11 @@
 //! exactly one JSON document, on failure too. A closed pipe on either stream is not an error
 //! (`dozen list | head -1`): output stops quietly and the exit code stays the command's own.
 
-use std::io::Write;
-
 use console::style;
 
-use crate::cli::Verbosity;
 use crate::error::Error;
 use crate::report::{ListReport, NewReport};
+use crate::request::Verbosity;
 use crate::update::base::Origin;
 use crate::update::merge::Action;
 use crate::update::report::UpdateReport;
@@ -26,16 +24,7 @@ pub fn init_colour() {
 /// meaning or goes away (docs/json.md).
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
-/// Writes to stderr; a closed or broken stderr is ignored.
-pub fn to_stderr(text: &str) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
-/// Writes to stdout; a closed or broken stdout is ignored.
-pub fn to_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-}
+pub use crate::output::{to_stderr, to_stdout};
 
 /// Prints an error: with `json`, as the one JSON document on stdout (and nothing else); otherwise
 /// every part of it and the hint that fixes it on stderr.

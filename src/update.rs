@@ -21,12 +21,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::answers::{self, Inputs};
-use crate::cli::UpdateRequest;
 use crate::error::{Error, Result};
 use crate::pack::{Pack, Source};
 use crate::prompt::NoPrompt;
 use crate::record::{self, Record};
 use crate::render::Renderer;
+use crate::request::UpdateRequest;
 use base::Origin;
 use merge::{Action, Change, Labels, Ours, Outcome};
 use project::Project;
@@ -195,7 +195,7 @@ fn render(pack: Pack, project: &Project, explicit: &[Explicit]) -> Result<Render
         file: Some((project.root.join(record::PATH), recorded)),
         config: crate::config::user_defaults()?,
         interactive: false,
-        user: crate::new::user_identity(),
+        user: crate::answers::user_identity(),
     };
     let answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
     let tree = tree::from_plan(&crate::plan::project(&pack, &answers, &renderer)?);

@@ -438,10 +438,7 @@ impl Manifest {
     }
 }
 
-/// The 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
+pub use crate::input::line_of;
 
 /// The top-level keys of `pack.toml`.
 const TOP_LEVEL: &[&str] = &["pack", "questions", "layers", "data", "message", "hooks", "checks", "remove"];

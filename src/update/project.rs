@@ -9,7 +9,7 @@ use git2::{Repository, Status, StatusOptions};
 use super::merge::Ours;
 use super::tree::Entry;
 use crate::error::{Error, Result};
-use crate::pack::manifest::line_of;
+use crate::input::line_of;
 use crate::record::{self, Record};
 
 /// A generated project on disk.
