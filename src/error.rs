@@ -310,7 +310,8 @@ impl Error {
             Error::HookFailed { target, .. } => {
                 Some(format!("fix the cause and run the hook by hand in {}", target.display()))
             }
-            Error::Answers(_) | Error::Pack { .. } | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,
+            Error::Pack { .. } => Some("fix every problem listed; `dozen pack check SRC` lists them all again".into()),
+            Error::Answers(_) | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,
         }
     }
 }

@@ -243,21 +243,33 @@ impl Manifest {
                 })
                 .unwrap_or_default()
         };
-        let questions = strings("questions", "name")
-            .into_iter()
-            .map(|name| Question {
-                name,
-                kind: Kind::String,
-                prompt: None,
-                help: None,
-                default: None,
-                choices: Vec::new(),
-                validate: None,
-                when: None,
-                secret: false,
-                multiline: false,
+        // Each question on its own: the ones that parse are kept whole (their expressions are
+        // checked), the others by name only.
+        let questions = table
+            .get("questions")
+            .and_then(toml::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        item.clone().try_into::<Question>().ok().or_else(|| {
+                            Some(Question {
+                                name: item.get("name")?.as_str()?.to_owned(),
+                                kind: Kind::String,
+                                prompt: None,
+                                help: None,
+                                default: None,
+                                choices: Vec::new(),
+                                validate: None,
+                                when: None,
+                                secret: false,
+                                multiline: false,
+                            })
+                        })
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let layers = strings("layers", "path").into_iter().map(|path| Layer { path, when: None }).collect();
         Some(Manifest {
             pack: PackInfo {

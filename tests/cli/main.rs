@@ -6,6 +6,7 @@ mod docs;
 mod generate;
 mod hostile;
 mod interactive;
+mod json;
 mod layout;
 mod packs;
 mod precedence;
