@@ -51,7 +51,8 @@ fn differences(example: &Value, actual: &Value, at: &str, out: &mut Vec<String>)
                 }
             }
         }
-        (Value::String(_), Value::String(_))
+        (Value::Null, _)
+        | (Value::String(_), Value::String(_))
         | (Value::Bool(_), Value::Bool(_))
         | (Value::Number(_), Value::Number(_)) => {}
         (want, got) => out.push(format!("{at}: documented {want}, printed {got}")),
