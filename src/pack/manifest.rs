@@ -375,7 +375,7 @@ impl Manifest {
                 );
             }
             let regex = match &q.validate {
-                Some(v) if q.kind != Kind::String => {
+                Some(_) if q.kind != Kind::String => {
                     problem(
                         &needle,
                         format!("question {:?}: `validate` only applies to string questions", q.name),
