@@ -253,6 +253,10 @@ pub struct UpdateArgs {
     /// Run even though tracked files have uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
+    /// Questions the newer pack asks that the record has no answer for take their defaults
+    /// (without it they are asked in a terminal, or listed as missing).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// Whether raw arguments ask for `--json`, for errors found before they parse.
@@ -346,6 +350,7 @@ impl UpdateArgs {
             json: self.json,
             commit: self.commit,
             allow_dirty: self.allow_dirty,
+            yes: self.yes,
         })
     }
 }

@@ -63,6 +63,8 @@ pub struct UpdateRequest {
     pub commit: bool,
     /// `--allow-dirty`.
     pub allow_dirty: bool,
+    /// `--yes`: new questions of a newer pack take their defaults.
+    pub yes: bool,
 }
 
 /// What to do.

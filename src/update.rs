@@ -18,6 +18,7 @@ pub mod report;
 pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use crate::answers::{self, Inputs};
@@ -65,7 +66,14 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
         }
     }
     let (source, release_tag) = new_source(&project, request)?;
-    let new = render(Pack::load(&source)?, &project, &request.explicit)?;
+    let ask = if request.yes {
+        NewQuestions::Defaults
+    } else if !request.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        NewQuestions::Ask
+    } else {
+        NewQuestions::Refuse
+    };
+    let new = render(Pack::load(&source)?, &project, &request.explicit, ask)?;
     let (base, origin, previous) = find_base(&project, request.base.as_deref(), &request.explicit)?;
 
     let labels = Labels { ours: "yours".into(), theirs: format!("{} {}", new.pack.id().name, new.pack.id().version) };
@@ -184,8 +192,19 @@ fn new_source(project: &Project, request: &UpdateRequest) -> Result<(Source, Opt
     Ok((source, None))
 }
 
+/// What to do with questions a newer pack asks that the record has no answer for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NewQuestions {
+    /// Take their defaults (`--yes`, and always for the base).
+    Defaults,
+    /// Ask them (a terminal).
+    Ask,
+    /// List them all as missing.
+    Refuse,
+}
+
 /// Renders a pack with the project's recorded answers (those the pack still asks) and `explicit`.
-fn render(pack: Pack, project: &Project, explicit: &[Explicit]) -> Result<Rendered> {
+fn render(pack: Pack, project: &Project, explicit: &[Explicit], new_questions: NewQuestions) -> Result<Rendered> {
     let renderer = Renderer::for_pack(&pack)?;
     let asked = |name: &str| pack.manifest.questions.iter().any(|q| q.name == name);
     let recorded: toml::Table =
@@ -197,7 +216,43 @@ fn render(pack: Pack, project: &Project, explicit: &[Explicit]) -> Result<Render
         interactive: false,
         user: crate::answers::user_identity(),
     };
-    let answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
+    let mut answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
+    let configured = inputs.config.as_ref().map(|(_, table)| table.clone()).unwrap_or_default();
+    let unanswered: Vec<String> = answers
+        .values
+        .iter()
+        .map(|a| a.name.clone())
+        .filter(|name| {
+            !project.record.answers.contains_key(name)
+                && !explicit.iter().any(|(key, _, _)| key == name)
+                && !configured.contains_key(name)
+        })
+        .collect();
+    if !unanswered.is_empty() {
+        match new_questions {
+            NewQuestions::Defaults => {}
+            NewQuestions::Ask => {
+                let inputs = Inputs { interactive: true, ..inputs };
+                answers = answers::resolve(&pack, &inputs, &renderer, &mut crate::prompt::Dialoguer::new())?;
+            }
+            NewQuestions::Refuse => {
+                return Err(Error::Usage {
+                    message: format!(
+                        "{} {} asks {} question{} the record has no answer for: {}",
+                        pack.id().name,
+                        pack.id().version,
+                        unanswered.len(),
+                        if unanswered.len() == 1 { "" } else { "s" },
+                        unanswered.join(", ")
+                    ),
+                    hint: format!(
+                        "answer them with {}, take their defaults with --yes, or run in a terminal to be asked",
+                        unanswered.iter().map(|n| format!("--set {n}=…")).collect::<Vec<_>>().join(" ")
+                    ),
+                });
+            }
+        }
+    }
     let tree = tree::from_plan(&crate::plan::project(&pack, &answers, &renderer)?);
     let record = Record::new(&pack, &answers);
     Ok(Rendered { pack, record, tree })
@@ -235,7 +290,7 @@ fn find_base(project: &Project, rev: Option<&str>, explicit: &[Explicit]) -> Res
         .filter(|(key, _, _)| pack.manifest.questions.iter().any(|q| q.name == *key && q.secret))
         .cloned()
         .collect();
-    let rendered = render(pack, project, &secrets)?;
+    let rendered = render(pack, project, &secrets, NewQuestions::Defaults)?;
     Ok((rendered.tree, Origin::Rendered { pack: label }, previous))
 }
 
