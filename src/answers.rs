@@ -492,3 +492,264 @@ fn confirm_summary(answers: &Answers, questions: &[Question], prompter: &mut dyn
     prompter.show(&summary);
     prompter.confirm("Generate the project?", true)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::{Inputs, resolve};
+    use crate::error::Error;
+    use crate::pack::{Manifest, Pack, PackId};
+    use crate::prompt::{NoPrompt, Scripted};
+    use crate::render::Renderer;
+    use crate::value::Value;
+
+    /// The questions of a small service pack: the shapes every real pack uses.
+    const QUESTIONS: &str = r#"
+[pack]
+name = "t"
+version = "1.0.0"
+
+[[questions]]
+name = "name"
+type = "string"
+
+[[questions]]
+name = "lang"
+type = "choice"
+choices = ["rust", "python"]
+default = "rust"
+
+[[questions]]
+name = "stack"
+type = "choice"
+choices = [
+  { value = "axum", when = "lang == 'rust'" },
+  { value = "fastapi", when = "lang == 'python'" },
+  { value = "flask", when = "lang == 'python'" },
+]
+
+[[questions]]
+name = "port"
+type = "int"
+default = 8080
+
+[[questions]]
+name = "docker"
+type = "bool"
+default = true
+
+[[questions]]
+name = "image"
+type = "string"
+default = "{{ project.slug }}-{{ lang }}"
+when = "docker"
+
+[[questions]]
+name = "features"
+type = "multi-choice"
+choices = ["metrics", "tracing"]
+default = ["metrics"]
+
+[[questions]]
+name = "token"
+type = "string"
+secret = true
+default = "none"
+validate = { regex = "none|tok_[a-z]+", message = "a token starts with tok_" }
+"#;
+
+    /// A table row: what it tests, explicit answers, answers file, user config, expectation.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a str>, Option<&'a str>, &'a str);
+
+    fn pack(text: &str) -> Pack {
+        let manifest = Manifest::parse(text, "pack.toml").expect("the test pack parses");
+        let id = PackId { name: "t".into(), version: "1.0.0".into(), source: "test".into(), commit: None };
+        Pack { manifest, files: BTreeMap::new(), chain: vec![id] }
+    }
+
+    fn table(text: &str) -> toml::Table {
+        toml::from_str(text).unwrap()
+    }
+
+    /// Inputs with explicit `(key, value)` pairs, an answers file and a user config.
+    fn inputs(explicit: &[(&str, &str)], file: Option<&str>, config: Option<&str>) -> Inputs {
+        Inputs {
+            explicit: explicit.iter().map(|(k, v)| ((*k).into(), (*v).into(), format!("--set {k}=…"))).collect(),
+            file: file.map(|t| (PathBuf::from("answers.toml"), table(t))),
+            config: config.map(|t| (PathBuf::from("config.toml"), table(t))),
+            interactive: false,
+            user: BTreeMap::from([("name".to_owned(), "Ada".to_owned())]),
+        }
+    }
+
+    fn run(inputs: &Inputs) -> Result<BTreeMap<String, String>, Error> {
+        let pack = pack(QUESTIONS);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let answers = resolve(&pack, inputs, &renderer, &mut NoPrompt)?;
+        Ok(answers.values.iter().map(|a| (a.name.clone(), a.value.to_string())).collect())
+    }
+
+    fn get(answers: &BTreeMap<String, String>, key: &str) -> String {
+        answers.get(key).cloned().unwrap_or_else(|| "<absent>".into())
+    }
+
+    #[test]
+    fn precedence_is_flags_then_answers_file_then_user_config_then_pack_default() {
+        let cases: [Case; 5] = [
+            ("pack default", &[], None, None, "8080"),
+            ("user config over the default", &[], None, Some("port = 1"), "1"),
+            ("answers file over the user config", &[], Some("port = 2"), Some("port = 1"), "2"),
+            ("a flag over the answers file", &[("port", "3")], Some("port = 2"), Some("port = 1"), "3"),
+            ("a flag over the user config", &[("port", "3")], None, Some("port = 1"), "3"),
+        ];
+        for (what, explicit, file, config, want) in cases {
+            let mut all = vec![("name", "svc")];
+            all.extend_from_slice(explicit);
+            let answers = run(&inputs(&all, file, config)).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(get(&answers, "port"), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn every_channel_checks_the_value_against_the_questions_type() {
+        let cases: [Case; 6] = [
+            ("a flag that is not an int", &[("port", "eighty")], None, None, "port"),
+            ("an answers file with a string for an int", &[], Some("port = \"80\""), None, "port"),
+            ("a user config with an int for a bool", &[], None, Some("docker = 1"), "docker"),
+            ("a choice that does not exist", &[("lang", "cobol")], None, None, "lang"),
+            ("a choice whose condition fails", &[("lang", "rust"), ("stack", "flask")], None, None, "stack"),
+            ("a multi-choice item that does not exist", &[("features", "metrics,logs")], None, None, "features"),
+        ];
+        for (what, explicit, file, config, question) in cases {
+            let mut all = vec![("name", "svc")];
+            all.extend_from_slice(explicit);
+            match run(&inputs(&all, file, config)) {
+                Err(Error::Answers(problems)) => {
+                    assert!(problems.iter().any(|p| p.question == question), "{what}: {problems:?}");
+                }
+                other => panic!("{what}: expected an invalid answer, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_are_expressions_over_earlier_answers_and_when_skips_questions() {
+        let answers = run(&inputs(&[("name", "My Svc"), ("lang", "python")], None, None)).unwrap();
+        assert_eq!(get(&answers, "image"), "my-svc-python", "a rendered default over the name and lang");
+        assert_eq!(get(&answers, "stack"), "fastapi", "a choice without a default takes its first available");
+        let answers = run(&inputs(&[("name", "svc"), ("docker", "false")], None, None)).unwrap();
+        assert_eq!(get(&answers, "image"), "<absent>", "`when = \"docker\"` is false: no answer");
+    }
+
+    #[test]
+    fn a_later_choice_implies_an_earlier_one_only_when_unambiguous() {
+        let answers = run(&inputs(&[("name", "svc"), ("stack", "flask")], None, None)).unwrap();
+        assert_eq!((get(&answers, "lang"), get(&answers, "stack")), ("python".into(), "flask".into()));
+        let answers = run(&inputs(&[("name", "svc"), ("stack", "axum")], None, None)).unwrap();
+        assert_eq!(get(&answers, "lang"), "rust");
+        let err = run(&inputs(&[("name", "svc"), ("lang", "rust"), ("stack", "flask")], None, None)).unwrap_err();
+        assert!(matches!(err, Error::Answers(_)), "an explicit language is never overridden: {err:?}");
+    }
+
+    #[test]
+    fn a_rendered_default_must_have_the_questions_type() {
+        let text = QUESTIONS.replace("default = 8080", "default = \"{{ lang }}\"");
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let err = resolve(&pack, &inputs(&[("name", "svc")], None, None), &renderer, &mut NoPrompt).unwrap_err();
+        match err {
+            Error::Answers(problems) => {
+                assert_eq!(problems[0].question, "port");
+                assert!(problems[0].message.contains("rendered default"), "{problems:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_answers_are_listed_at_once_and_unknown_keys_named() {
+        let text = QUESTIONS.replace("default = 8080", "").replace("default = true", "");
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        match resolve(&pack, &inputs(&[], None, None), &renderer, &mut NoPrompt).unwrap_err() {
+            Error::Missing(names) => assert_eq!(names, ["name", "port", "docker"]),
+            other => panic!("{other:?}"),
+        }
+        match run(&inputs(&[("name", "svc"), ("prot", "80")], None, None)).unwrap_err() {
+            Error::Answers(problems) => {
+                assert_eq!(problems[0].question, "prot");
+                assert!(problems[0].hint.contains("port"), "the hint lists the real questions: {problems:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn secrets_are_validated_but_never_shown() {
+        for (given, ok) in [("tok_abc", true), ("HUNTER2", false)] {
+            let result = run(&inputs(&[("name", "svc"), ("token", given)], None, None));
+            match (result, ok) {
+                (Ok(answers), true) => assert_eq!(get(&answers, "token"), given),
+                (Err(Error::Answers(problems)), false) => {
+                    let shown = format!("{problems:?}");
+                    assert!(!shown.contains("HUNTER2"), "{shown}");
+                }
+                (other, _) => panic!("{given}: {other:?}"),
+            }
+        }
+        let err = run(&inputs(&[("name", "svc"), ("token", "tok_a"), ("token", "HUNTER2")], None, None)).unwrap_err();
+        assert!(!format!("{err:?}").contains("HUNTER2"), "given twice: {err:?}");
+    }
+
+    #[test]
+    fn free_text_refuses_control_characters_unless_the_question_is_multiline() {
+        for bad in ["two\nlines", "esc\u{1b}[2K", "bell\u{7}", "rtl\u{202e}"] {
+            let err = run(&inputs(&[("name", "svc"), ("image", bad)], None, None)).unwrap_err();
+            assert!(matches!(err, Error::Answers(_)), "{bad:?}: {err:?}");
+        }
+        let text = QUESTIONS
+            .replace("secret = true", "secret = false\nmultiline = true")
+            .replace("validate = { regex = \"none|tok_[a-z]+\", message = \"a token starts with tok_\" }", "");
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let answers =
+            resolve(&pack, &inputs(&[("name", "svc"), ("token", "a\nb")], None, None), &renderer, &mut NoPrompt)
+                .unwrap();
+        assert_eq!(answers.get("token"), Some(&Value::String("a\nb".into())), "multiline keeps newlines");
+    }
+
+    #[test]
+    fn interactively_only_what_is_not_given_is_asked_and_a_refused_answer_is_asked_again() {
+        let pack = pack(QUESTIONS);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let mut given = inputs(&[("lang", "python")], None, None);
+        given.interactive = true;
+        // name, stack (python's choices only), port (refused once), docker, image, features, token, summary.
+        let mut prompter = Scripted::new(&["svc", "flask", "eighty", "9000", "", "", "", "none", "y"]);
+        let answers = resolve(&pack, &given, &renderer, &mut prompter).unwrap();
+        assert_eq!(answers.get("stack"), Some(&Value::String("flask".into())));
+        assert_eq!(answers.get("port"), Some(&Value::Int(9000)));
+        assert_eq!(answers.get("image"), Some(&Value::String("svc-python".into())), "Enter takes the rendered default");
+        assert!(!prompter.asked.iter().any(|p| p.starts_with("lang")), "lang was given: {:?}", prompter.asked);
+        assert_eq!(prompter.refused.len(), 1, "the int was refused once: {:?}", prompter.refused);
+        assert!(prompter.replies.is_empty(), "the whole script was used");
+    }
+
+    #[test]
+    fn declining_the_summary_goes_round_again_with_the_answers_so_far() {
+        let pack = pack(QUESTIONS);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let mut given = inputs(&[("lang", "rust"), ("docker", "false"), ("token", "none")], None, None);
+        given.interactive = true;
+        // First round: name, stack, port, features; "no" at the summary, "yes" to change answers;
+        // second round keeps everything with Enter but the port; then "yes".
+        let mut prompter = Scripted::new(&["svc", "", "1234", "", "n", "y", "", "", "4321", "", "y"]);
+        let answers = resolve(&pack, &given, &renderer, &mut prompter).unwrap();
+        assert_eq!(answers.get("name"), Some(&Value::String("svc".into())), "kept from the first round");
+        assert_eq!(answers.get("port"), Some(&Value::Int(4321)), "changed in the second round");
+        let mut prompter = Scripted::new(&["svc", "", "", "", "n", "n"]);
+        assert!(matches!(resolve(&pack, &given, &renderer, &mut prompter), Err(Error::Cancelled)));
+    }
+}
