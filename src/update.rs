@@ -218,9 +218,11 @@ fn render(pack: Pack, project: &Project, explicit: &[Explicit], new_questions: N
     };
     let mut answers = answers::resolve(&pack, &inputs, &renderer, &mut NoPrompt)?;
     let configured = inputs.config.as_ref().map(|(_, table)| table.clone()).unwrap_or_default();
+    // Secret answers are never recorded, so they are not new: they come from --set or their default.
     let unanswered: Vec<String> = answers
         .values
         .iter()
+        .filter(|a| !a.secret)
         .map(|a| a.name.clone())
         .filter(|name| {
             !project.record.answers.contains_key(name)
