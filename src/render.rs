@@ -110,6 +110,20 @@ fn register_filters(tera: &mut Tera) {
     tera.register_filter("snake", |s: &str, _: Kwargs, _: &State| name::snake(s));
     tera.register_filter("pascal", |s: &str, _: Kwargs, _: &State| name::pascal(s));
     tera.register_filter("camel", |s: &str, _: Kwargs, _: &State| name::camel(s));
+    // Answers escaped for the file they land in: a quoted string that is valid JSON, a TOML basic
+    // string and a YAML double-quoted scalar alike; a single-quoted POSIX shell word.
+    tera.register_filter("json_string", |s: &str, _: Kwargs, _: &State| json_string(s));
+    tera.register_filter("shell_quote", |s: &str, _: Kwargs, _: &State| shell_quote(s));
+}
+
+/// `s` as a double-quoted JSON string (also a valid TOML basic string and YAML scalar).
+pub fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialize")
+}
+
+/// `s` as one single-quoted POSIX shell word.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 fn problem_of(err: &tera::Error, fallback_file: &str) -> Problem {
@@ -166,6 +180,25 @@ mod tests {
         assert_eq!(out, "my-service my_service MyService myService my-service");
         assert!(r.condition("db == 'none'", &ctx, "t").unwrap());
         assert!(!r.condition("db == 'postgres'", &ctx, "t").unwrap());
+    }
+
+    #[test]
+    fn answers_are_escaped_for_the_file_they_land_in() {
+        let r = Renderer::bare();
+        let mut ctx = tera::Context::new();
+        let hostile = "say \"hi\" \\ it's </x> ]]>";
+        ctx.insert("d", hostile);
+        let json = r.render_str("{\"description\": {{ d | json_string }}}", &ctx, "t").unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["description"], hostile, "JSON");
+        let toml_text = r.render_str("description = {{ d | json_string }}\n", &ctx, "t").unwrap();
+        let parsed: toml::Table = toml::from_str(&toml_text).unwrap();
+        assert_eq!(parsed["description"].as_str(), Some(hostile), "TOML");
+        let xml = r.render_str("<d>{{ d | escape_xml }}</d>", &ctx, "t").unwrap();
+        assert!(!xml.contains("</x>") && !xml.contains("]]>"), "XML: {xml}");
+        let sh = r.render_str("echo {{ d | shell_quote }}", &ctx, "t").unwrap();
+        let out = std::process::Command::new("sh").arg("-c").arg(&sh).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), hostile, "shell");
     }
 
     #[test]
