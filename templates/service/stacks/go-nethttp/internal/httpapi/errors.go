@@ -36,16 +36,6 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, status int, cod
 	a.writeJSON(w, r, status, errorBody{errorDetail{Code: code, Message: message, RequestID: RequestID(r.Context())}})
 }
 
-// internalError logs err with the request id and answers a 500 that reveals
-// nothing about it.
-func (a *API) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	a.logger.LogAttrs(r.Context(), slog.LevelError, what+" failed",
-		slog.String("error", err.Error()),
-		slog.String("request_id", RequestID(r.Context())),
-	)
-	a.writeError(w, r, http.StatusInternalServerError, CodeInternalError, "internal server error")
-}
-
 // writeJSON answers with body encoded as JSON.
 func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
 	h := w.Header()
