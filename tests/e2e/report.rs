@@ -1,7 +1,7 @@
 //! The figures docs/stacks.md quotes, written by real runs: `<cache>/stacks-report.json` holds, per
 //! stack and database choice, the time from spawn to the first 200 on `/ready`, the idle resident
-//! memory, the image bases of the generated Dockerfile, when it was measured and on how many
-//! cores. Each run replaces only its own entries, so running one stack keeps the others' figures.
+//! memory, the throughput and latency of the wrk load run, the image bases of the generated
+//! Dockerfile, when it was measured and on how many cores. Each run replaces only its own entries, so running one stack keeps the others' figures.
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,13 +21,25 @@ pub fn record(cache: &Path, stack: &Stack, db: &str, measured: &Measured, dir: &
     }
     let images = std::fs::read_to_string(dir.join("Dockerfile")).map(|text| image_bases(&text)).unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    report["stacks"][stack.name()][db] = json!({
+    let mut entry = json!({
         "start_to_ready_ms": u64::try_from(measured.start_to_ready.as_millis()).unwrap_or(u64::MAX),
         "idle_rss_mib": (measured.idle_rss_mib * 10.0).round() / 10.0,
         "images": images,
         "measured_at": utc_now(),
         "cores": cores,
     });
+    if let Some((route, load)) = &measured.load {
+        entry["load"] = json!({
+            "tool": "wrk",
+            "route": route,
+            "connections": crate::load::CONNECTIONS,
+            "seconds": crate::load::SECONDS,
+            "requests_per_sec": load.requests_per_sec,
+            "p50_ms": load.p50_ms,
+            "p99_ms": load.p99_ms,
+        });
+    }
+    report["stacks"][stack.name()][db] = entry;
     std::fs::create_dir_all(cache).map_err(|e| format!("{}: {e}", cache.display()))?;
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
@@ -88,7 +100,7 @@ fn record_keeps_other_entries() {
     let cache = tempfile::tempdir().unwrap();
     let project = tempfile::tempdir().unwrap();
     std::fs::write(project.path().join("Dockerfile"), "FROM golang:1.24 AS build\nFROM scratch\n").unwrap();
-    let measured = Measured { start_to_ready: Duration::from_millis(1234), idle_rss_mib: 12.345 };
+    let measured = Measured { start_to_ready: Duration::from_millis(1234), idle_rss_mib: 12.345, load: None };
     let go = Stack { lang: "go", stack: "nethttp" };
     record(cache.path(), &go, "postgres", &measured, project.path()).unwrap();
     record(cache.path(), &go, "none", &measured, project.path()).unwrap();
