@@ -98,9 +98,20 @@ impl Run {
         self.problems(&format!("{label} environment"), environment::problems(&dir, &self.stack, &options));
         let cache = cache_dir();
         match makefile::run_targets(&dir, &self.stack, &cache) {
-            Ok(timings) => {
-                let shown: Vec<String> = timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
+            Ok(ran) => {
+                let shown: Vec<String> =
+                    ran.timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
                 self.say(&format!("{label}: make {}", shown.join(", ")));
+                if options.db == "postgres" && !ran.test_output.contains("DATABASE_URL") {
+                    self.problems(
+                        &format!("{label} make test"),
+                        vec![format!(
+                            "without DATABASE_URL, `make test` must say that the PostgreSQL integration test is skipped \
+                             (no line names DATABASE_URL); it printed:\n{}",
+                            crate::command::tail(&ran.test_output, 15)
+                        )],
+                    );
+                }
             }
             Err(e) => return self.problems(&format!("{label} make"), vec![e]),
         }
