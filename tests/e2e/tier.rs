@@ -14,7 +14,7 @@ use crate::project::{self, Options};
 use crate::selection::Selection;
 use crate::stack::Stack;
 use crate::toolbox::{self, Toolbox};
-use crate::{environment, live, makefile, report, validators};
+use crate::{environment, live, makefile, report, validators, wiring};
 
 /// The variable naming the cache directory (default `<repo>/target/e2e-cache`).
 pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
@@ -74,7 +74,8 @@ impl Run {
                     began.elapsed().as_secs_f64()
                 ));
                 let began = Instant::now();
-                let found = validators::problems(&matrix, toolbox);
+                let mut found = validators::problems(&matrix, toolbox);
+                found.extend(wiring::problems(&matrix, toolbox));
                 self.say(&format!("validators: {} problems in {:.1}s", found.len(), began.elapsed().as_secs_f64()));
                 self.problems("static", found);
             }
