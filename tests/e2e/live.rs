@@ -142,7 +142,9 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     service.drain_output();
     let lines = service.stdout_lines();
     found.extend(logs::problems(&lines).into_iter().take(20));
-    let ours = logs::access_lines(&lines)
+    // Only lines that mention the id can carry it: parse just those a second time.
+    let mentioning: Vec<String> = lines.iter().filter(|l| l.contains(&sent_id)).cloned().collect();
+    let ours = logs::access_lines(&mentioning)
         .into_iter()
         .filter(|l| l.get("request_id").and_then(Value::as_str) == Some(&sent_id))
         .count();
