@@ -275,14 +275,8 @@ server.server_close()
     }
 
     #[test]
+    #[cfg_attr(not(e2e_selected), ignore = "needs PostgreSQL server binaries: set DOZEN_E2E")]
     fn with_a_frozen_database_in_flight_requests_must_finish() {
-        if crate::selection::Selection::from_env().is_none() {
-            eprintln!(
-                "SKIPPED with_a_frozen_database_in_flight_requests_must_finish: it needs PostgreSQL; set {}",
-                crate::selection::VARIABLE
-            );
-            return;
-        }
         let db = Postgres::start().unwrap();
         let mut draining = server(true, Some(&db), 0.0);
         let problems = sigterm_under_load(&mut draining, Some(&db), Duration::from_secs(10));

@@ -185,15 +185,9 @@ fn user_ids(user: &str) -> Result<(u32, u32), String> {
 }
 
 #[test]
+#[cfg_attr(not(e2e_selected), ignore = "needs PostgreSQL server binaries: set DOZEN_E2E")]
 fn postgres_starts_stops_freezes_and_cleans_up() {
     use std::net::TcpStream;
-    if crate::selection::Selection::from_env().is_none() {
-        eprintln!(
-            "SKIPPED postgres_starts_stops_freezes_and_cleans_up: it needs PostgreSQL; set {}",
-            crate::selection::VARIABLE
-        );
-        return;
-    }
     let pg = Postgres::start().unwrap();
     let addr = ("127.0.0.1", pg.port);
     assert!(pg.url().ends_with(&format!(":{}/postgres", pg.port)));

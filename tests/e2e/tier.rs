@@ -25,16 +25,22 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// Runs the tier for the stack called `name`, or says why it is skipped.
 pub fn run(name: &str) {
     let stack = Stack::named(name);
+    // Only a run whose DOZEN_E2E selects this stack gets here (the others are ignored at build
+    // time); a run that got here anyway must fail loudly rather than pass without testing.
     let Some(selection) = Selection::from_env() else {
-        crate::selection::announce_skip();
-        return;
+        panic!(
+            "[{name}] the end-to-end tier needs {}: set it to all, a language or lang-stack",
+            crate::selection::VARIABLE
+        );
     };
     let problems = selection.problems();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    if !selection.includes(&stack) {
-        eprintln!("[{name}] not selected by {}", crate::selection::VARIABLE);
-        return;
-    }
+    assert!(
+        selection.includes(&stack),
+        "[{name}] not selected by {}={:?}; rebuild the test binary (cargo test --test e2e) after changing it",
+        crate::selection::VARIABLE,
+        std::env::var(crate::selection::VARIABLE).unwrap_or_default()
+    );
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let toolbox = Toolbox::locate();
     if let Err(e) = toolbox.require(&toolbox::REQUIRED) {
