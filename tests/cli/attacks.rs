@@ -177,7 +177,7 @@ fn signals_at_random_moments_leave_the_whole_project_or_nothing() {
     assert!(output.status.success());
     let whole = files_under(&fresh.join("svc"));
     for round in 0..12 {
-        let signal = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][random.below(3) as usize];
+        let signal = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][usize::try_from(random.below(3)).unwrap()];
         let delay = Duration::from_micros(random.below(40_000));
         let mut child = env
             .std_dozen()
