@@ -26,7 +26,7 @@ use crate::procfile::Procfile;
 use crate::project::Options;
 use crate::service::Service;
 use crate::toolbox::Toolbox;
-use crate::{command, contract, drain, logs, metrics, openapi, port, shutdown};
+use crate::{command, contract, drain, logs, makefile, metrics, openapi, port, shutdown};
 
 /// `SHUTDOWN_TIMEOUT` given to the service, in seconds.
 const SHUTDOWN_TIMEOUT: u64 = 10;
@@ -129,6 +129,8 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     found.extend(problems);
     if let Some(db) = &database {
         found.extend(outage(port, db));
+        // While the idle connection waits out its minute: the stack's own tests, as CI runs them.
+        found.extend(integration_tests(dir, db));
     }
     found.extend(idle.finish());
     found.extend(drain::sigterm_under_load(&mut service, database.as_ref(), Duration::from_secs(SHUTDOWN_TIMEOUT)));
@@ -148,6 +150,24 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     found.extend(second_instance(&procfile, &vars, database.as_ref(), items.existing));
     let load = figures.map(|f| (template, f));
     (found, Some(Measured { start_to_ready, idle_rss_mib, load }))
+}
+
+/// `make test` with `DATABASE_URL` on a database of its own (as the generated CI runs it): it must
+/// pass, and say nothing about DATABASE_URL being unset.
+fn integration_tests(dir: &Path, db: &Postgres) -> Vec<String> {
+    let url = match db.create_database("make_test") {
+        Ok(url) => url,
+        Err(e) => return vec![format!("cannot create a database for `make test`: {e}")],
+    };
+    let started = Instant::now();
+    match makefile::test_with_database(dir, &url) {
+        Ok(output) => {
+            eprintln!("make test with DATABASE_URL: {:.0}s", started.elapsed().as_secs_f64());
+            let unset = output.lines().filter(|l| l.contains("DATABASE_URL") && l.contains("not set")).take(2);
+            unset.map(|l| format!("`make test` with DATABASE_URL set still says: {}", l.trim())).collect()
+        }
+        Err(e) => vec![format!("`make test` with DATABASE_URL (as the generated CI runs it): {e}")],
+    }
 }
 
 /// The starts that must be refused and the quiet start at `LOG_LEVEL=error`, each on its own port

@@ -89,7 +89,15 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
         .env("SCHEMATHESIS_TELEMETRY", "false")
         .env("NO_COLOR", "1");
     match command::run(&mut cmd, DEADLINE) {
-        Ok(done) if done.status.success() => {}
+        Ok(done) if done.status.success() => match tested(&done.stdout) {
+            Some((operations, cases)) if operations > 0 && cases > 0 => {
+                eprintln!("schemathesis: {operations} operations, {cases} test cases, no failure");
+            }
+            _ => found.push(format!(
+                "schemathesis passed but tested no operation or generated no test case:\n{}",
+                command::tail(&done.output(), 30)
+            )),
+        },
         Ok(done) => found.push(format!(
             "schemathesis (default checks, {MAX_EXAMPLES} examples) failed ({}):\n{}",
             done.status,
@@ -98,6 +106,17 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
         Err(e) => found.push(format!("schemathesis: {e}")),
     }
     (found, Some(started.elapsed()))
+}
+
+/// The operations tested and the test cases generated, from schemathesis' summary
+/// (`Tested: 3` under "API Operations", `30 generated, 30 passed` under "Test cases").
+fn tested(summary: &str) -> Option<(u32, u32)> {
+    let number_after = |prefix: &str| {
+        summary.lines().find_map(|l| l.trim().strip_prefix(prefix)?.split_whitespace().next()?.parse::<u32>().ok())
+    };
+    let operations = number_after("Tested:")?;
+    let cases = summary.lines().find_map(|l| l.trim().split_once(" generated")?.0.trim().parse::<u32>().ok())?;
+    Some((operations, cases))
 }
 
 /// The executable `name` from the OpenAPI virtualenv beside the validators, or PATH.
@@ -206,6 +225,14 @@ fn resolve<'a>(document: &'a Value, mut value: &'a Value) -> &'a Value {
         }
     }
     value
+}
+
+#[test]
+fn the_summary_is_read_for_what_was_tested() {
+    let summary =
+        "API Operations:\n  Selected: 3/3\n  Tested: 3\n\nTest cases:\n  30 generated, 30 passed\n\nSeed: 12\n";
+    assert_eq!(tested(summary), Some((3, 30)));
+    assert_eq!(tested("No operations\n"), None);
 }
 
 #[test]
