@@ -98,7 +98,9 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     let idle_rss_mib = service.rss_mib().unwrap_or(0.0);
     // The minute of idling overlaps everything up to SIGTERM.
     let idle = Idle::start(port, keepalive::IDLE);
+    let mut clock = Phases::start();
     found.extend(misconfigured(&procfile, &vars, url.is_some()));
+    clock.mark("refused starts");
     found.extend(routes(port));
     let sent_id = format!("e2e-{}", std::process::id());
     found.extend(request_ids(port, &sent_id));
@@ -112,11 +114,9 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
         contract::Items::default()
     };
     found.extend(metrics::problems(port, database.is_some()));
-    let (problems, schemathesis_took) = openapi::problems(port, database.is_some(), toolbox);
-    found.extend(problems);
-    if let Some(took) = schemathesis_took {
-        eprintln!("schemathesis ran {:.0}s", took.as_secs_f64());
-    }
+    clock.mark("contract and metrics");
+    found.extend(openapi::problems(port, database.is_some(), toolbox));
+    clock.mark("openapi");
     let (route, template) = match (database.is_some(), items.existing) {
         (true, Some(id)) => (format!("/items/{id}"), "/items/{id}"),
         (true, None) => {
@@ -127,13 +127,18 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     };
     let (problems, figures) = load::run(port, &route, template);
     found.extend(problems);
+    clock.mark("load");
     if let Some(db) = &database {
         found.extend(outage(port, db));
+        clock.mark("outage");
         // While the idle connection waits out its minute: the stack's own tests, as CI runs them.
         found.extend(integration_tests(dir, db));
+        clock.mark("make test with DATABASE_URL");
     }
     found.extend(idle.finish());
+    clock.mark("rest of the idle minute");
     found.extend(drain::sigterm_under_load(&mut service, database.as_ref(), Duration::from_secs(SHUTDOWN_TIMEOUT)));
+    clock.mark("sigterm under load");
     service.drain_output();
     let lines = service.stdout_lines();
     found.extend(logs::problems(&lines).into_iter().take(20));
@@ -146,10 +151,35 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
             "no access line on stdout carries request_id {sent_id:?}, which the test sent as X-Request-Id"
         ));
     }
+    clock.mark(&format!("{} log lines", lines.len()));
     drop(service);
     found.extend(second_instance(&procfile, &vars, database.as_ref(), items.existing));
+    clock.mark("second instance");
+    clock.show();
     let load = figures.map(|f| (template, f));
     (found, Some(Measured { start_to_ready, idle_rss_mib, load }))
+}
+
+/// How long each phase of the live checks took, shown at the end.
+struct Phases {
+    last: Instant,
+    took: Vec<(String, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases { last: Instant::now(), took: Vec::new() }
+    }
+
+    fn mark(&mut self, name: &str) {
+        self.took.push((name.to_string(), self.last.elapsed()));
+        self.last = Instant::now();
+    }
+
+    fn show(&self) {
+        let shown: Vec<String> = self.took.iter().map(|(n, d)| format!("{n} {:.1}s", d.as_secs_f64())).collect();
+        eprintln!("live phases: {}", shown.join(", "));
+    }
 }
 
 /// `make test` with `DATABASE_URL` on a database of its own (as the generated CI runs it): it must
