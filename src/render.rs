@@ -2,8 +2,6 @@
 //! its pack-relative path (so `{% include "partials/x.tera" %}` works), with dozen's case filters
 //! registered in one place. Engine errors become `file:line` problems here.
 
-use std::collections::BTreeMap;
-
 use tera::{Context, Kwargs, State, Tera};
 
 use crate::error::{Error, Problem, Result};
@@ -149,15 +147,6 @@ fn render_error(err: &tera::Error, path: &str) -> Error {
     };
     let message = problem.message.clone();
     Error::Render { problem: problem.hint(hint), message }
-}
-
-/// Builds a Tera context from named values.
-pub fn context(values: &BTreeMap<String, tera::Value>) -> Context {
-    let mut context = Context::new();
-    for (k, v) in values {
-        context.insert_value(k.clone(), v.clone());
-    }
-    context
 }
 
 #[cfg(test)]
