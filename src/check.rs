@@ -70,7 +70,18 @@ fn templates_checked(mut pack: Pack) -> Result<Vec<Problem>> {
     }
 }
 
-/// Problems of expressions and layers, cheap enough that `dozen new` checks them on every run.
+/// Loads a pack for use (`new`, `update`, `pack test`): the one validation pass every command runs
+/// after loading, so a pack that `pack check` refuses is never used half-checked.
+pub fn load(source: &Source) -> Result<Pack> {
+    let pack = Pack::load(source)?;
+    let problems = structure_problems(&pack);
+    if !problems.is_empty() {
+        return Err(Error::Pack { pack: pack.id().source.clone(), problems });
+    }
+    Ok(pack)
+}
+
+/// Problems of expressions and layers, cheap enough that every command checks them on every run.
 pub fn structure_problems(pack: &Pack) -> Vec<Problem> {
     let manifest_text = manifest_text(pack);
     let mut problems = expression_problems(pack, &manifest_text);

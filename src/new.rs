@@ -22,11 +22,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         Some(text) => Source::parse(text)?,
         None => Source::Builtin(pack::source::DEFAULT_PACK.to_owned()),
     };
-    let mut pack = Pack::load(&source)?;
-    let problems = check::structure_problems(&pack);
-    if !problems.is_empty() {
-        return Err(Error::Pack { pack: pack.id().source.clone(), problems });
-    }
+    let mut pack = check::load(&source)?;
     let renderer = Renderer::for_pack(&pack)?;
     let inputs = Inputs {
         explicit: request.explicit.clone(),

@@ -73,7 +73,7 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
     } else {
         NewQuestions::Refuse
     };
-    let new = render(Pack::load(&source)?, &project, &request.explicit, ask)?;
+    let new = render(crate::check::load(&source)?, &project, &request.explicit, ask)?;
     let (base, origin, previous) = find_base(&project, request.base.as_deref(), &request.explicit)?;
 
     let labels = Labels { ours: "yours".into(), theirs: format!("{} {}", new.pack.id().name, new.pack.id().version) };
