@@ -93,6 +93,7 @@ pub fn test(source: &Source, trust: bool, max: usize) -> Result<TestReport> {
     let mut problems = Vec::new();
     for combo in chosen {
         let label: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        renderer.start_run();
         let resolved = answers::resolve(&pack, &inputs_for(&combo), &renderer, &mut NoPrompt)?;
         let plan = match crate::plan::build(&pack, &resolved, &renderer) {
             Ok(plan) => plan,

@@ -8,6 +8,7 @@ mod hostile;
 mod interactive;
 mod packs;
 mod precedence;
+mod render_limits;
 mod support;
 mod transport;
 mod update;
