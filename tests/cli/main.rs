@@ -6,6 +6,7 @@ mod docs;
 mod generate;
 mod hostile;
 mod interactive;
+mod names;
 mod packs;
 mod precedence;
 mod render_limits;
