@@ -164,7 +164,7 @@ fn resolve_once(
                         .and_then(|p| p.get(&question.name).cloned())
                         .or_else(|| candidate.and_then(|c| c.value.ok()));
                     Some(Candidate {
-                        value: Ok(ask(question, default.as_ref(), &choices, &answers, prompter)?),
+                        value: Ok(ask(question, default.as_ref(), &choices, &answers, prompter, questions, renderer)?),
                         origin: "prompt".into(),
                     })
                 }
@@ -175,7 +175,7 @@ fn resolve_once(
             },
         };
         let value = match candidate {
-            Some(candidate) => match accept(question, candidate.value, &choices, &answers) {
+            Some(candidate) => match accept(question, candidate.value, &choices, &answers, questions, renderer) {
                 Ok(value) => Some(value),
                 Err((message, hint)) => {
                     problems.push(AnswerProblem {
@@ -338,12 +338,14 @@ fn default_of(
     }
 }
 
-/// The single validation path: type, choices, regex and project-name rules.
+/// The single validation path: type, choices, regex, project-name and reserved-answer rules.
 fn accept(
     question: &Question,
     value: std::result::Result<Value, String>,
     choices: &[&Choice],
     answers: &Answers,
+    questions: &[Question],
+    renderer: &Renderer,
 ) -> std::result::Result<Value, (String, String)> {
     let hide = |message: String| {
         if question.secret {
@@ -421,6 +423,8 @@ fn accept(
         }
         _ => {}
     }
+    // Hook (names-limits): answers the pack reserves, e.g. names that shadow a stack's packages.
+    refuse_reserved(question, &value, questions, answers, renderer)?;
     Ok(value)
 }
 
@@ -430,6 +434,8 @@ fn ask(
     choices: &[&Choice],
     answers: &Answers,
     prompter: &mut dyn Prompter,
+    questions: &[Question],
+    renderer: &Renderer,
 ) -> Result<Value> {
     let prompt = crate::untrusted::visible(&match &question.help {
         Some(help) => format!("{} ({help})", question.prompt()),
@@ -468,7 +474,7 @@ fn ask(
             }
             other => other,
         };
-        match accept(question, raw, choices, answers) {
+        match accept(question, raw, choices, answers, questions, renderer) {
             Ok(value) => return Ok(value),
             Err((message, hint)) => prompter.refuse(&format!("{message} — {hint}")),
         }
@@ -491,6 +497,77 @@ fn confirm_summary(answers: &Answers, questions: &[Question], prompter: &mut dyn
     }
     prompter.show(&summary);
     prompter.confirm("Generate the project?", true)
+}
+
+// ---- names-limits: answers a pack reserves (`[[questions.reserved]]`, docs/pack-format.md) ----
+
+/// Refuses `value` for `question` when, with it, a `reserved` rule of some string question newly
+/// holds: the owner's answer is one of the rule's names and its `when` is true now but was not
+/// before this answer. So a rule over a later question (`name` reserved when `lang == 'python'`)
+/// refuses the answer that makes it hold, once, and names both answers.
+fn refuse_reserved(
+    question: &Question,
+    value: &Value,
+    questions: &[Question],
+    answers: &Answers,
+    renderer: &Renderer,
+) -> std::result::Result<(), (String, String)> {
+    let answer_of = |owner: &Question| -> Option<String> {
+        if owner.name == question.name {
+            value.as_str().map(str::to_owned)
+        } else {
+            answers.get(&owner.name).and_then(Value::as_str).map(str::to_owned)
+        }
+    };
+    let candidates: Vec<(&Question, &crate::pack::manifest::Reserved, String)> = questions
+        .iter()
+        .flat_map(|owner| owner.reserved.iter().map(move |rule| (owner, rule)))
+        .filter_map(|(owner, rule)| {
+            let text = answer_of(owner)?;
+            crate::name::is_one_of(&text, &rule.names).then_some((owner, rule, text))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let before = answers.context();
+    let mut after = answers.clone();
+    after.values.push(Answer { name: question.name.clone(), value: value.clone(), secret: question.secret });
+    if question.name == NAME_QUESTION
+        && let Some(text) = value.as_str()
+    {
+        after.project = ProjectName::parse(text).ok();
+    }
+    let after = after.context();
+    for (owner, rule, text) in candidates {
+        let origin = format!("pack.toml: reserved of question {:?}", owner.name);
+        // A condition over a question not answered yet cannot be evaluated: it does not hold yet.
+        let holds = |context: &tera::Context| {
+            rule.when.as_ref().is_none_or(|w| renderer.condition(w, context, &origin).unwrap_or(false))
+        };
+        let held_before = owner.name != question.name && answers.get(&owner.name).is_some() && holds(&before);
+        if held_before || !holds(&after) {
+            continue;
+        }
+        let shown = if owner.secret { "(not shown: secret)".to_owned() } else { format!("{text:?}") };
+        let when = rule.when.as_ref().map(|w| format!(" when `{w}`")).unwrap_or_default();
+        let suggestion = crate::name::unreserved_suggestion(&text);
+        return Err(if owner.name == question.name {
+            (format!("{shown} is reserved{when}: {}", rule.reason), format!("try {suggestion:?}"))
+        } else {
+            (
+                format!(
+                    "{} {:?} cannot be used with {} {shown}, which is reserved{when}: {}",
+                    question.name,
+                    value.to_string(),
+                    owner.name,
+                    rule.reason
+                ),
+                format!("try {suggestion:?} as {}, or choose another {}", owner.name, question.name),
+            )
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -99,7 +99,10 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         other => other,
     })?;
     if request.git {
-        report.git = record_in_git(&target, &plan, &answers, exists, request.git_add)?;
+        // Hook (names-limits): the commit author fallback is the answer of the pack's
+        // `commit_author` question, not a question the engine knows by name.
+        let author = pack.manifest.questions.iter().find(|q| q.commit_author).and_then(|q| answers.get(&q.name));
+        report.git = record_in_git(&target, &plan, author.and_then(|v| v.as_str()), exists, request.git_add)?;
     }
     Ok(report)
 }
@@ -109,7 +112,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
 fn record_in_git(
     target: &std::path::Path,
     plan: &Plan,
-    answers: &Answers,
+    author: Option<&str>,
     exists: bool,
     git_add: bool,
 ) -> Result<GitOutcome> {
@@ -125,7 +128,7 @@ fn record_in_git(
     match enclosing {
         Some(_) if git_add => git::add_to_parent(target, &base),
         Some(repository) => Ok(GitOutcome::InsideWorkTree { repository: repository.display().to_string() }),
-        None => git::init_and_commit(target, &base, answers.get("author").and_then(|v| v.as_str())),
+        None => git::init_and_commit(target, &base, author),
     }
 }
 
