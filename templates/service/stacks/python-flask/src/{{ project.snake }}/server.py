@@ -12,6 +12,7 @@ less than SHUTDOWN_TIMEOUT, then exits 0.
 
 import logging
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -78,6 +79,14 @@ class GracefulWorker(ThreadWorker):
         if isinstance(app, Flask):
             begin_draining(app)
         super().handle_exit(sig, frame)
+
+    def _cap_keepalive(self, deadline: float) -> None:  # noqa: ARG002 - gunicorn's signature
+        """When stopping, close kept-alive idle connections at once rather than by `deadline`.
+
+        gunicorn lets them linger for two seconds; a load balancer that reuses one meanwhile gets
+        `Connection: close`, but clients that hold idle connections should see them closed now.
+        """
+        super()._cap_keepalive(time.monotonic())
 
     def set_accept_enabled(self, enabled: bool) -> None:  # noqa: FBT001 - gunicorn's signature
         """Start or stop accepting connections; when stopping for good, drain the backlog."""
