@@ -1,10 +1,15 @@
 //! A built project run for real, as the Procfile says, against a throwaway PostgreSQL (db=postgres)
-//! or none: migrations twice; starts that must be refused (no `DATABASE_URL`, an invalid `PORT`,
-//! `LOG_LEVEL` or `SHUTDOWN_TIMEOUT`); a start at `LOG_LEVEL=error` that must log nothing below
-//! errors; then one running service probed on a random port: readiness time and idle memory,
-//! `/health`, `/ready`, `/metrics`, request ids, readiness following the database down and up
-//! again, SIGTERM under load, and finally every line it logged. Each check records its own problem and the sequence goes on where it can, so one run
-//! reports everything that is wrong.
+//! or none: migrations twice; then one running service probed on a random port: readiness time and
+//! idle memory; a keep-alive connection left idle for 61 s on a thread of its own, while the rest
+//! goes on: starts that must be refused (no `DATABASE_URL`, an invalid `PORT`, `LOG_LEVEL` or
+//! `SHUTDOWN_TIMEOUT`), a start at `LOG_LEVEL=error` that must log nothing below errors,
+//! `/health`, `/ready`, `/metrics`, request ids, the HTTP contract of issue 12 (the items
+//! resource or its absence, the JSON error bodies, headers), the metrics after that traffic,
+//! the OpenAPI document and schemathesis, a wrk load run, readiness following the database down
+//! and up again; then SIGTERM under load, and every line it logged. A second instance then meets
+//! SIGTERM with a request held in flight and an idle keep-alive connection open. Each check
+//! records its own problem and the sequence goes on where it can, so one run reports everything
+//! that is wrong.
 
 use std::path::Path;
 use std::thread;
@@ -14,14 +19,21 @@ use nix::sys::signal::Signal;
 use serde_json::Value;
 
 use crate::http::{self, Response};
+use crate::keepalive::{self, Idle};
+use crate::load::{self, Figures};
 use crate::postgres::Postgres;
 use crate::procfile::Procfile;
 use crate::project::Options;
 use crate::service::Service;
-use crate::{command, drain, logs, port};
+use crate::toolbox::Toolbox;
+use crate::{command, contract, drain, logs, metrics, openapi, port, shutdown};
 
 /// `SHUTDOWN_TIMEOUT` given to the service, in seconds.
 const SHUTDOWN_TIMEOUT: u64 = 10;
+
+/// `SHUTDOWN_TIMEOUT` of the instance that meets SIGTERM with an idle connection open: long, so
+/// that a server waiting for idle connections is told from one that closes them.
+const LONG_SHUTDOWN_TIMEOUT: u64 = 30;
 
 /// How long a service may take from spawn to its first 200 on `/ready`.
 const START_DEADLINE: Duration = Duration::from_secs(90);
@@ -33,11 +45,13 @@ pub struct Measured {
     pub start_to_ready: Duration,
     /// Resident memory of the process tree after a few idle seconds, in MiB.
     pub idle_rss_mib: f64,
+    /// The wrk run: its route and figures, when it ran.
+    pub load: Option<(&'static str, Figures)>,
 }
 
 /// Runs every live check on the built project in `dir`; returns the problems and, when the service
 /// came up, its measurements.
-pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
+pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, Option<Measured>) {
     let mut found = Vec::new();
     let procfile = match Procfile::read(dir) {
         Ok(procfile) => procfile,
@@ -66,13 +80,6 @@ pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
     }
     let port = port::free();
     let vars = configuration(port, url.as_deref());
-    if url.is_some() {
-        found.extend(refused(&procfile, "DATABASE_URL", &with(&vars, "DATABASE_URL", None)));
-    }
-    for (variable, invalid) in [("PORT", "eighty"), ("LOG_LEVEL", "loud"), ("SHUTDOWN_TIMEOUT", "soon")] {
-        found.extend(refused(&procfile, variable, &with(&vars, variable, Some(invalid))));
-    }
-    found.extend(quiet_at_error_level(&procfile, &with(&vars, "LOG_LEVEL", Some("error"))));
     let mut service = match start_web(&procfile, &vars) {
         Ok(service) => service,
         Err(e) => {
@@ -89,12 +96,41 @@ pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
     };
     thread::sleep(Duration::from_secs(3));
     let idle_rss_mib = service.rss_mib().unwrap_or(0.0);
+    // The minute of idling overlaps everything up to SIGTERM.
+    let idle = Idle::start(port, keepalive::IDLE);
+    found.extend(misconfigured(&procfile, &vars, url.is_some()));
     found.extend(routes(port));
     let sent_id = format!("e2e-{}", std::process::id());
     found.extend(request_ids(port, &sent_id));
+    found.extend(contract::common(port));
+    let items = if database.is_some() {
+        let (problems, items) = contract::items(port);
+        found.extend(problems);
+        items
+    } else {
+        found.extend(contract::absent(port));
+        contract::Items::default()
+    };
+    found.extend(metrics::problems(port, database.is_some()));
+    let (problems, schemathesis_took) = openapi::problems(port, database.is_some(), toolbox);
+    found.extend(problems);
+    if let Some(took) = schemathesis_took {
+        eprintln!("schemathesis ran {:.0}s", took.as_secs_f64());
+    }
+    let (route, template) = match (database.is_some(), items.existing) {
+        (true, Some(id)) => (format!("/items/{id}"), "/items/{id}"),
+        (true, None) => {
+            found.push("load run: no item was created, so GET /items/{id} cannot be loaded; /health instead".into());
+            ("/health".to_string(), "/health")
+        }
+        (false, _) => ("/health".to_string(), "/health"),
+    };
+    let (problems, figures) = load::run(port, &route, template);
+    found.extend(problems);
     if let Some(db) = &database {
         found.extend(outage(port, db));
     }
+    found.extend(idle.finish());
     found.extend(drain::sigterm_under_load(&mut service, database.as_ref(), Duration::from_secs(SHUTDOWN_TIMEOUT)));
     service.drain_output();
     let lines = service.stdout_lines();
@@ -108,7 +144,43 @@ pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
             "no access line on stdout carries request_id {sent_id:?}, which the test sent as X-Request-Id"
         ));
     }
-    (found, Some(Measured { start_to_ready, idle_rss_mib }))
+    drop(service);
+    found.extend(second_instance(&procfile, &vars, database.as_ref(), items.existing));
+    let load = figures.map(|f| (template, f));
+    (found, Some(Measured { start_to_ready, idle_rss_mib, load }))
+}
+
+/// The starts that must be refused and the quiet start at `LOG_LEVEL=error`, each on its own port
+/// while the main service runs.
+fn misconfigured(procfile: &Procfile, vars: &[(&'static str, String)], with_database: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    if with_database {
+        found.extend(refused(procfile, "DATABASE_URL", &with(vars, "DATABASE_URL", None)));
+    }
+    for (variable, invalid) in [("PORT", "eighty"), ("LOG_LEVEL", "loud"), ("SHUTDOWN_TIMEOUT", "soon")] {
+        found.extend(refused(procfile, variable, &with(vars, variable, Some(invalid))));
+    }
+    found.extend(quiet_at_error_level(procfile, &with(vars, "LOG_LEVEL", Some("error"))));
+    found
+}
+
+/// A fresh instance with a long SHUTDOWN_TIMEOUT for the in-flight and idle-connection check.
+fn second_instance(
+    procfile: &Procfile,
+    vars: &[(&'static str, String)],
+    database: Option<&Postgres>,
+    item: Option<i64>,
+) -> Vec<String> {
+    let long = LONG_SHUTDOWN_TIMEOUT.to_string();
+    let vars = with(vars, "SHUTDOWN_TIMEOUT", Some(&long));
+    let mut service = match start_web(procfile, &vars) {
+        Ok(service) => service,
+        Err(e) => return vec![format!("second instance: {e}")],
+    };
+    if let Err(e) = service.wait_ready(START_DEADLINE) {
+        return vec![format!("second instance: {e}")];
+    }
+    shutdown::in_flight_and_idle(&mut service, database, item, Duration::from_secs(LONG_SHUTDOWN_TIMEOUT))
 }
 
 /// Runs the `release` command to completion.
@@ -285,12 +357,17 @@ fn outage(port: u16, db: &Postgres) -> Vec<String> {
             Ok(r) => found.push(format!("with the database down, GET /health answered {}", r.status)),
             Err(e) => found.push(format!("with the database down, GET /health: {e}")),
         }
-        match http::get(port, "/ready", &[]) {
+        let sent = "e2e-outage-ready";
+        match http::get(port, "/ready", &[("X-Request-Id", sent)]) {
             Ok(r) if r.status == 503 => {
                 unready = true;
-                if status_field(&r) != Some("unavailable".into()) {
-                    found.push(format!("/ready 503 body should be {{\"status\":\"unavailable\"}}, was {}", r.text()));
-                }
+                found.extend(contract::error_problems(
+                    "GET /ready with the database down",
+                    &r,
+                    503,
+                    "unavailable",
+                    sent,
+                ));
             }
             Ok(_) => thread::sleep(Duration::from_millis(100)),
             Err(e) => found.push(format!("with the database down, GET /ready: {e}")),

@@ -14,13 +14,18 @@
 //! at another dozen binary to test instead of the one cargo built.
 
 mod command;
+mod contract;
 mod drain;
 mod environment;
 mod http;
+mod keepalive;
 mod live;
+mod load;
 mod logs;
 mod makefile;
 mod matrix;
+mod metrics;
+mod openapi;
 mod port;
 mod postgres;
 mod process;
@@ -29,6 +34,7 @@ mod project;
 mod report;
 mod selection;
 mod service;
+mod shutdown;
 mod stack;
 mod tier;
 mod toolbox;

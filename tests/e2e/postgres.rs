@@ -180,6 +180,10 @@ fn user_ids(user: &str) -> Result<(u32, u32), String> {
 fn postgres_starts_stops_freezes_and_cleans_up() {
     use std::net::TcpStream;
     if crate::selection::Selection::from_env().is_none() {
+        eprintln!(
+            "SKIPPED postgres_starts_stops_freezes_and_cleans_up: it needs PostgreSQL; set {}",
+            crate::selection::VARIABLE
+        );
         return;
     }
     let pg = Postgres::start().unwrap();

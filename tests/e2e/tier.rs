@@ -43,7 +43,7 @@ pub fn run(name: &str) {
     let mut run = Run { stack, found: Vec::new(), started: Instant::now() };
     run.static_checks(&toolbox);
     for db in ["postgres", "none"] {
-        run.project(Options::defaults(db));
+        run.project(Options::defaults(db), &toolbox);
     }
     run.finish();
 }
@@ -82,7 +82,7 @@ impl Run {
         }
     }
 
-    fn project(&mut self, options: Options) {
+    fn project(&mut self, options: Options, toolbox: &Toolbox) {
         let label = format!("db={}", options.db);
         let parent = match tempfile::Builder::new()
             .prefix(&format!("dozen-e2e-{}-{}.", self.stack.name(), options.db))
@@ -104,13 +104,21 @@ impl Run {
             }
             Err(e) => return self.problems(&format!("{label} make"), vec![e]),
         }
-        let (found, measured) = live::check(&dir, &options);
+        let began = Instant::now();
+        let (found, measured) = live::check(&dir, &options, toolbox);
+        self.say(&format!("{label}: live checks took {:.0}s", began.elapsed().as_secs_f64()));
         if let Some(measured) = measured {
             self.say(&format!(
                 "{label}: ready {} ms after spawn, idle RSS {:.1} MiB",
                 measured.start_to_ready.as_millis(),
                 measured.idle_rss_mib
             ));
+            if let Some((route, load)) = measured.load {
+                self.say(&format!(
+                    "{label}: wrk GET {route}: {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
+                    load.requests_per_sec, load.p50_ms, load.p99_ms
+                ));
+            }
             if let Err(e) = report::record(&cache, &self.stack, options.db, &measured, &dir) {
                 self.problems(&format!("{label} report"), vec![e]);
             }
