@@ -131,7 +131,7 @@ pub fn code(status: StatusCode) -> &'static str {
 /// The message of an error response that did not come from an [`ApiError`].
 fn default_message(status: StatusCode) -> &'static str {
     match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than the limit",
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
         StatusCode::NOT_FOUND => "not found",
         StatusCode::METHOD_NOT_ALLOWED => "method not allowed",
         status if status.is_server_error() => "internal server error",
