@@ -3,10 +3,10 @@
 //! Every line has `timestamp` (RFC 3339, UTC), `level` (lowercase), `message` and `target`,
 //! followed by the event's own fields and then the fields of the spans it happened in, all at the
 //! top level. Inside a request's span (see `middleware::request_span`) every line carries the
-//! request's `method`, `path` and `request_id`; the access log line, for example:
+//! request's `request_id`; the access log line, for example:
 //!
 //! ```json
-//! {"timestamp":"2026-01-01T12:00:00.000000000Z","level":"info","message":"request completed","target":"app::middleware","status":200,"duration_ms":0.2,"method":"GET","path":"/health","request_id":"…"}
+//! {"timestamp":"2026-01-01T12:00:00.000000000Z","level":"info","message":"request completed","target":"app::middleware","method":"GET","path":"/health","status":200,"duration_ms":0.2,"request_id":"…"}
 //! ```
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Request-scoped middleware: request ids, the request span and its access log, request metrics.
+//! Request-scoped middleware: request ids, the request span, the access log and request metrics.
 
 use std::time::{Duration, Instant};
 
@@ -39,8 +39,8 @@ fn is_valid_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&id.len()) && id.iter().all(u8::is_ascii_graphic)
 }
 
-/// The span of one request (for `TraceLayer`): every log line written while the request is served
-/// carries its `method`, `path` and `request_id`.
+/// The span of one request (for `TraceLayer`): every log line written while the request is served,
+/// the access log line included, carries its `request_id`.
 ///
 /// It is an ERROR-level span so that it exists whatever `LOG_LEVEL` is: a span disabled by the
 /// level filter would leave the request's warnings and errors without their request id.
@@ -50,27 +50,15 @@ pub fn request_span(request: &Request) -> Span {
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or_default();
-    tracing::error_span!(
-        "request",
-        method = request.method().as_str(),
-        path = request.uri().path(),
-        request_id,
-    )
+    tracing::error_span!("request", request_id)
 }
 
-/// The access log (for `TraceLayer`): one line per request, inside the request's span.
-pub fn log_response(response: &Response, latency: Duration, _span: &Span) {
-    tracing::info!(
-        status = response.status().as_u16(),
-        duration_ms = milliseconds(latency),
-        "request completed"
-    );
-}
-
-/// Records the request metrics of every request, labelled with the route template.
-pub async fn record_metrics(request: Request, next: Next) -> Response {
+/// Writes one access-log line (inside the request's span) and records the request metrics,
+/// labelled with the route template, for every request.
+pub async fn access_log(request: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = request.method().clone();
+    let path = request.uri().path().to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -82,11 +70,15 @@ pub async fn record_metrics(request: Request, next: Next) -> Response {
         Some(route) if response.extensions().get::<Unmatched>().is_none() => route,
         _ => telemetry::UNMATCHED_ROUTE.to_owned(),
     };
-    telemetry::record_request(
-        method.as_str(),
-        &route,
-        response.status().as_u16(),
-        start.elapsed(),
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    telemetry::record_request(method.as_str(), &route, status, elapsed);
+    tracing::info!(
+        method = method.as_str(),
+        path,
+        status,
+        duration_ms = milliseconds(elapsed),
+        "request completed"
     );
     response
 }
