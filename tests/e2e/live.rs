@@ -26,7 +26,7 @@ use crate::procfile::Procfile;
 use crate::project::Options;
 use crate::service::Service;
 use crate::toolbox::Toolbox;
-use crate::{command, contract, drain, logs, metrics, openapi, port, shutdown};
+use crate::{command, contract, drain, logs, makefile, metrics, openapi, port, shutdown};
 
 /// `SHUTDOWN_TIMEOUT` given to the service, in seconds.
 const SHUTDOWN_TIMEOUT: u64 = 10;
@@ -98,7 +98,9 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     let idle_rss_mib = service.rss_mib().unwrap_or(0.0);
     // The minute of idling overlaps everything up to SIGTERM.
     let idle = Idle::start(port, keepalive::IDLE);
+    let mut clock = Phases::start();
     found.extend(misconfigured(&procfile, &vars, url.is_some()));
+    clock.mark("refused starts");
     found.extend(routes(port));
     let sent_id = format!("e2e-{}", std::process::id());
     found.extend(request_ids(port, &sent_id));
@@ -112,11 +114,9 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
         contract::Items::default()
     };
     found.extend(metrics::problems(port, database.is_some()));
-    let (problems, schemathesis_took) = openapi::problems(port, database.is_some(), toolbox);
-    found.extend(problems);
-    if let Some(took) = schemathesis_took {
-        eprintln!("schemathesis ran {:.0}s", took.as_secs_f64());
-    }
+    clock.mark("contract and metrics");
+    found.extend(openapi::problems(port, database.is_some(), toolbox));
+    clock.mark("openapi");
     let (route, template) = match (database.is_some(), items.existing) {
         (true, Some(id)) => (format!("/items/{id}"), "/items/{id}"),
         (true, None) => {
@@ -127,15 +127,24 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
     };
     let (problems, figures) = load::run(port, &route, template);
     found.extend(problems);
+    clock.mark("load");
     if let Some(db) = &database {
         found.extend(outage(port, db));
+        clock.mark("outage");
+        // While the idle connection waits out its minute: the stack's own tests, as CI runs them.
+        found.extend(integration_tests(dir, db));
+        clock.mark("make test with DATABASE_URL");
     }
     found.extend(idle.finish());
+    clock.mark("rest of the idle minute");
     found.extend(drain::sigterm_under_load(&mut service, database.as_ref(), Duration::from_secs(SHUTDOWN_TIMEOUT)));
+    clock.mark("sigterm under load");
     service.drain_output();
     let lines = service.stdout_lines();
     found.extend(logs::problems(&lines).into_iter().take(20));
-    let ours = logs::access_lines(&lines)
+    // Only lines that mention the id can carry it: parse just those a second time.
+    let mentioning: Vec<String> = lines.iter().filter(|l| l.contains(&sent_id)).cloned().collect();
+    let ours = logs::access_lines(&mentioning)
         .into_iter()
         .filter(|l| l.get("request_id").and_then(Value::as_str) == Some(&sent_id))
         .count();
@@ -144,10 +153,53 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
             "no access line on stdout carries request_id {sent_id:?}, which the test sent as X-Request-Id"
         ));
     }
+    clock.mark(&format!("{} log lines", lines.len()));
     drop(service);
     found.extend(second_instance(&procfile, &vars, database.as_ref(), items.existing));
+    clock.mark("second instance");
+    clock.show();
     let load = figures.map(|f| (template, f));
     (found, Some(Measured { start_to_ready, idle_rss_mib, load }))
+}
+
+/// How long each phase of the live checks took, shown at the end.
+struct Phases {
+    last: Instant,
+    took: Vec<(String, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases { last: Instant::now(), took: Vec::new() }
+    }
+
+    fn mark(&mut self, name: &str) {
+        self.took.push((name.to_string(), self.last.elapsed()));
+        self.last = Instant::now();
+    }
+
+    fn show(&self) {
+        let shown: Vec<String> = self.took.iter().map(|(n, d)| format!("{n} {:.1}s", d.as_secs_f64())).collect();
+        eprintln!("live phases: {}", shown.join(", "));
+    }
+}
+
+/// `make test` with `DATABASE_URL` on a database of its own (as the generated CI runs it): it must
+/// pass, and say nothing about DATABASE_URL being unset.
+fn integration_tests(dir: &Path, db: &Postgres) -> Vec<String> {
+    let url = match db.create_database("make_test") {
+        Ok(url) => url,
+        Err(e) => return vec![format!("cannot create a database for `make test`: {e}")],
+    };
+    let started = Instant::now();
+    match makefile::test_with_database(dir, &url) {
+        Ok(output) => {
+            eprintln!("make test with DATABASE_URL: {:.0}s", started.elapsed().as_secs_f64());
+            let unset = output.lines().filter(|l| l.contains("DATABASE_URL") && l.contains("not set")).take(2);
+            unset.map(|l| format!("`make test` with DATABASE_URL set still says: {}", l.trim())).collect()
+        }
+        Err(e) => vec![format!("`make test` with DATABASE_URL (as the generated CI runs it): {e}")],
+    }
 }
 
 /// The starts that must be refused and the quiet start at `LOG_LEVEL=error`, each on its own port

@@ -39,6 +39,7 @@ mod stack;
 mod tier;
 mod toolbox;
 mod validators;
+mod wiring;
 
 #[test]
 fn rust_axum() {

@@ -24,8 +24,8 @@ const MAX_EXAMPLES: &str = "15";
 const DEADLINE: Duration = Duration::from_secs(240);
 
 /// Validates the document and runs schemathesis against the service on `port`; `items` says
-/// whether the items routes exist (db=postgres). Returns the problems and how long schemathesis ran.
-pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Option<Duration>) {
+/// whether the items routes exist (db=postgres).
+pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> Vec<String> {
     let mut found = Vec::new();
     let document = match http::get(port, "/openapi.json", &[]) {
         Ok(r) if r.status == 200 => {
@@ -37,17 +37,17 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
                 Some(document) => document,
                 None => {
                     found.push(format!("GET /openapi.json: not JSON: {}", command::tail(&r.text(), 5)));
-                    return (found, None);
+                    return found;
                 }
             }
         }
         Ok(r) => {
             found.push(format!("GET /openapi.json: expected 200, got {} {}", r.status, command::tail(&r.text(), 5)));
-            return (found, None);
+            return found;
         }
         Err(e) => {
             found.push(format!("GET /openapi.json: {e}"));
-            return (found, None);
+            return found;
         }
     };
     found.extend(content(&document, items));
@@ -55,13 +55,13 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
         Ok(dir) => dir,
         Err(e) => {
             found.push(format!("cannot create a temporary directory: {e}"));
-            return (found, None);
+            return found;
         }
     };
     let file = dir.path().join("openapi.json");
     if let Err(e) = std::fs::write(&file, document.to_string()) {
         found.push(format!("cannot write {}: {e}", file.display()));
-        return (found, None);
+        return found;
     }
     match tool(toolbox, "openapi-spec-validator") {
         Ok(validator) => {
@@ -77,7 +77,7 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
         Ok(program) => program,
         Err(e) => {
             found.push(e);
-            return (found, None);
+            return found;
         }
     };
     let started = Instant::now();
@@ -89,7 +89,15 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
         .env("SCHEMATHESIS_TELEMETRY", "false")
         .env("NO_COLOR", "1");
     match command::run(&mut cmd, DEADLINE) {
-        Ok(done) if done.status.success() => {}
+        Ok(done) if done.status.success() => match tested(&done.stdout) {
+            Some((operations, cases)) if operations > 0 && cases > 0 => {
+                eprintln!("schemathesis: {operations} operations, {cases} test cases, no failure");
+            }
+            _ => found.push(format!(
+                "schemathesis passed but tested no operation or generated no test case:\n{}",
+                command::tail(&done.output(), 30)
+            )),
+        },
         Ok(done) => found.push(format!(
             "schemathesis (default checks, {MAX_EXAMPLES} examples) failed ({}):\n{}",
             done.status,
@@ -97,7 +105,19 @@ pub fn problems(port: u16, items: bool, toolbox: &Toolbox) -> (Vec<String>, Opti
         )),
         Err(e) => found.push(format!("schemathesis: {e}")),
     }
-    (found, Some(started.elapsed()))
+    eprintln!("schemathesis ran {:.0}s", started.elapsed().as_secs_f64());
+    found
+}
+
+/// The operations tested and the test cases generated, from schemathesis' summary
+/// (`Tested: 3` under "API Operations", `30 generated, 30 passed` under "Test cases").
+fn tested(summary: &str) -> Option<(u32, u32)> {
+    let number_after = |prefix: &str| {
+        summary.lines().find_map(|l| l.trim().strip_prefix(prefix)?.split_whitespace().next()?.parse::<u32>().ok())
+    };
+    let operations = number_after("Tested:")?;
+    let cases = summary.lines().find_map(|l| l.trim().split_once(" generated")?.0.trim().parse::<u32>().ok())?;
+    Some((operations, cases))
 }
 
 /// The executable `name` from the OpenAPI virtualenv beside the validators, or PATH.
@@ -206,6 +226,14 @@ fn resolve<'a>(document: &'a Value, mut value: &'a Value) -> &'a Value {
         }
     }
     value
+}
+
+#[test]
+fn the_summary_is_read_for_what_was_tested() {
+    let summary =
+        "API Operations:\n  Selected: 3/3\n  Tested: 3\n\nTest cases:\n  30 generated, 30 passed\n\nSeed: 12\n";
+    assert_eq!(tested(summary), Some((3, 30)));
+    assert_eq!(tested("No operations\n"), None);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::project::{self, Options};
 use crate::selection::Selection;
 use crate::stack::Stack;
 use crate::toolbox::{self, Toolbox};
-use crate::{environment, live, makefile, report, validators};
+use crate::{environment, live, makefile, report, validators, wiring};
 
 /// The variable naming the cache directory (default `<repo>/target/e2e-cache`).
 pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
@@ -74,7 +74,8 @@ impl Run {
                     began.elapsed().as_secs_f64()
                 ));
                 let began = Instant::now();
-                let found = validators::problems(&matrix, toolbox);
+                let mut found = validators::problems(&matrix, toolbox);
+                found.extend(wiring::problems(&matrix, toolbox));
                 self.say(&format!("validators: {} problems in {:.1}s", found.len(), began.elapsed().as_secs_f64()));
                 self.problems("static", found);
             }
@@ -98,9 +99,20 @@ impl Run {
         self.problems(&format!("{label} environment"), environment::problems(&dir, &self.stack, &options));
         let cache = cache_dir();
         match makefile::run_targets(&dir, &self.stack, &cache) {
-            Ok(timings) => {
-                let shown: Vec<String> = timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
+            Ok(ran) => {
+                let shown: Vec<String> =
+                    ran.timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
                 self.say(&format!("{label}: make {}", shown.join(", ")));
+                if options.db == "postgres" && !ran.test_output.contains("DATABASE_URL") {
+                    self.problems(
+                        &format!("{label} make test"),
+                        vec![format!(
+                            "without DATABASE_URL, `make test` must say that the PostgreSQL integration test is skipped \
+                             (no line names DATABASE_URL); it printed:\n{}",
+                            crate::command::tail(&ran.test_output, 15)
+                        )],
+                    );
+                }
             }
             Err(e) => return self.problems(&format!("{label} make"), vec![e]),
         }
