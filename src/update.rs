@@ -179,7 +179,7 @@ pub fn update(request: &UpdateRequest) -> Result<UpdateReport> {
 /// file. Reads the pack (through `packs`, once per run) and the working tree; writes nothing.
 pub fn plan(project: &Project, options: &Options, packs: &Packs) -> Result<Plan> {
     let (source, release_tag) = new_source(project, options, packs)?;
-    let new = render(packs.load(&source)?, project, &options.explicit, options.new_questions)?;
+    let new = render(&packs.load(&source)?, project, &options.explicit, options.new_questions)?;
     let (base, origin, previous) = find_base(project, options.base.as_deref(), &options.explicit, packs)?;
 
     let labels = Labels { ours: "yours".into(), theirs: format!("{} {}", new.id().name, new.id().version) };
@@ -303,7 +303,7 @@ pub enum NewQuestions {
 
 /// Renders a pack with the project's recorded answers (those the pack still asks) and `explicit`.
 fn render(
-    loaded: Arc<Loaded>,
+    loaded: &Arc<Loaded>,
     project: &Project,
     explicit: &[Explicit],
     new_questions: NewQuestions,
@@ -358,7 +358,7 @@ fn render(
     }
     let tree = tree::from_plan(&crate::plan::project(pack, &answers, renderer)?);
     let record = Record::new(pack, &answers);
-    Ok(Rendered { pack: Arc::clone(&loaded), record, tree })
+    Ok(Rendered { pack: Arc::clone(loaded), record, tree })
 }
 
 /// The base, where it came from, and the commit the base ref points at now.
@@ -398,7 +398,7 @@ fn find_base(
         .filter(|(key, _, _)| loaded.pack.manifest.questions.iter().any(|q| q.name == *key && q.secret))
         .cloned()
         .collect();
-    let rendered = render(loaded, project, &secrets, NewQuestions::Defaults)?;
+    let rendered = render(&loaded, project, &secrets, NewQuestions::Defaults)?;
     Ok((rendered.tree, Origin::Rendered { pack: label }, previous))
 }
 
