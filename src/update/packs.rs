@@ -25,12 +25,16 @@ pub struct Loaded {
 pub struct Packs {
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
     tags: Mutex<HashMap<String, Option<(String, String)>>>,
+    /// Held while a pack is fetched or read: two threads must not fetch into one git cache at
+    /// once, and the second one asking for a pack waits for the first instead of loading it too.
+    fetching: Mutex<()>,
 }
 
 impl Packs {
     /// The pack at `source`, loaded (and its templates parsed) the first time it is asked for.
     pub fn load(&self, source: &Source) -> Result<Arc<Loaded>> {
         let key = key(source);
+        let _fetching = self.fetching.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(found) = self.loaded.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(Arc::clone(found));
         }
@@ -44,6 +48,7 @@ impl Packs {
     /// The newest release tag of a git pack and its commit (`pack::git::newest_release_tag`), once.
     pub fn newest_release_tag(&self, source: &GitSource) -> Result<Option<(String, String)>> {
         let key = source.to_string();
+        let _fetching = self.fetching.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(found) = self.tags.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(found.clone());
         }
