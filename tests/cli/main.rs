@@ -10,6 +10,7 @@ mod json;
 mod layout;
 mod packs;
 mod precedence;
+mod status;
 mod support;
 mod transport;
 mod update;
