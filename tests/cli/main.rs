@@ -14,3 +14,4 @@ mod status;
 mod support;
 mod transport;
 mod update;
+mod update_many;
