@@ -1,6 +1,7 @@
 //! Integration tests of the `dozen` binary: every non-interactive path, bad input, atomic
 //! writing, git results and one real pseudo-terminal session. One crate, one builder (`support`).
 
+mod adopt;
 mod bad_input;
 mod docs;
 mod generate;
