@@ -312,3 +312,21 @@ fn offline_gives_the_same_answer_and_never_reaches_for_the_network() {
     assert!(found["behind"]["reason"].as_str().unwrap().contains("--offline"), "{}", found["behind"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "no network attempt, no timeout");
 }
+
+#[test]
+fn a_write_a_killed_run_left_is_reported_and_left_for_update_to_roll_back() {
+    let fleet = Fleet::new();
+    let dir = fleet.generate("team", "svc", "v1.0.0", &[]);
+    let staging = dir.join(".dozen-tx-999999999-abc");
+    std::fs::create_dir(&staging).unwrap();
+    std::fs::write(staging.join("journal"), "{\"step\":\"done\"}\n").unwrap();
+    let output = fleet.dozen(&["status", dir.to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let found = states(&output);
+    assert_eq!(found["svc"]["state"], "broken");
+    assert!(found["svc"]["fix"].as_str().unwrap().contains("dozen update"), "{}", found["svc"]);
+    assert!(staging.is_dir(), "status rolls nothing back");
+    let update = fleet.dozen(&["update", dir.to_str().unwrap(), "--dry-run"]);
+    assert!(update.status.success(), "{}", stderr(&update));
+    assert!(!staging.exists(), "update does");
+}
