@@ -321,9 +321,12 @@ fn render(
     };
     let mut answers = answers::resolve(pack, &inputs, renderer, &mut NoPrompt)?;
     let configured = inputs.config.as_ref().map(|(_, table)| table.clone()).unwrap_or_default();
+    // Secret answers are never recorded: one with a default takes it, as docs/update.md says
+    // (one without is already missing), rather than counting as a question the pack added.
     let unanswered: Vec<String> = answers
         .values
         .iter()
+        .filter(|a| !a.secret)
         .map(|a| a.name.clone())
         .filter(|name| {
             !project.record.answers.contains_key(name)
