@@ -77,3 +77,23 @@ fn key(source: &Source) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Packs;
+    use crate::pack::Source;
+
+    #[test]
+    fn a_pack_is_loaded_once_per_source_however_it_is_named() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/packs/mini");
+        let packs = Packs::default();
+        let first = packs.load(&Source::Dir(dir.clone())).unwrap();
+        let again = packs.load(&Source::Dir(dir.join("base/.."))).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "the same directory, another spelling: the same pack");
+        let builtin = packs.load(&Source::Builtin("service".into())).unwrap();
+        assert!(!Arc::ptr_eq(&first, &builtin));
+        assert_eq!(packs.len(), 2);
+    }
+}

@@ -172,3 +172,35 @@ fn a_failure_part_way_switches_back_and_leaves_the_repository_as_it_was() {
     }
     assert_eq!(after, before, "the working tree byte for byte");
 }
+
+#[test]
+fn a_fleet_of_thirty_from_two_versions_and_several_answer_sets() {
+    let fleet = Fleet::new();
+    let mut behind = Vec::new();
+    for i in 0..32 {
+        let team = if i % 2 == 0 { "team-a" } else { "team-b/sub" };
+        let tag = if i % 4 == 3 { "v2.0.0" } else { "v1.0.0" };
+        let flavour = if i % 3 == 0 { "flavour=fancy" } else { "flavour=plain" };
+        let dir = fleet.generate(team, &format!("svc-{i:02}"), tag, &["--set", flavour]);
+        if tag == "v1.0.0" {
+            behind.push(dir);
+        }
+    }
+    let before = snapshot(&fleet.root);
+    let status = fleet.dozen(&["status", "-r", fleet.dir(), "--json"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let found = states(&status);
+    assert_eq!(found.len(), 32);
+    let count = |state: &str| found.values().filter(|r| r["state"] == state).count();
+    assert_eq!((count("behind"), count("current")), (24, 8));
+    assert_eq!(snapshot(&fleet.root), before);
+
+    let output = fleet.dozen(&["update", "-r", fleet.dir(), "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for dir in &behind {
+        assert_eq!(branch_of(dir), "dozen/update-evo-2.0.0");
+        assert!(clean(dir));
+    }
+    let again = states(&fleet.dozen(&["status", "-r", fleet.dir(), "--json"]));
+    assert!(again.values().all(|r| r["state"] == "current"), "{again:?}");
+}
