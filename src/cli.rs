@@ -72,7 +72,7 @@ pub struct Cli {
     /// Print more detail (every file written).
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Use git packs only from the cache; never fetch (new, update, pack add/check/test).
+    /// Use git packs only from the cache; never fetch (new, update, status, adopt, pack add/check/test).
     #[arg(long, global = true, env = "DOZEN_OFFLINE")]
     pub offline: bool,
 }
