@@ -2,11 +2,13 @@
 //! the only orchestrator: Request → Pack → Answers → Plan → written tree → git → Report, each stage
 //! a plain value handed to the next.
 
+pub mod adopt;
 pub mod answers;
 pub mod check;
 pub mod cli;
 pub(crate) mod config;
 pub mod error;
+pub mod fleet;
 pub mod git;
 pub(crate) mod hook;
 pub(crate) mod input;
@@ -72,6 +74,27 @@ pub fn run(request: Request, verbosity: Verbosity) -> Result<()> {
                 0 => Ok(()),
                 count => Err(Error::Conflicts { count, dry_run: report.dry_run }),
             }
+        }
+        Request::UpdateMany(request) => {
+            let report = fleet::update_many(&request)?;
+            ui::print_update_many(&report, request.json, verbosity);
+            fleet::many::verdict(&report)
+        }
+        Request::Status(request) => {
+            let report = fleet::status(&request)?;
+            ui::print_status(&report, request.json);
+            fleet::verdict(&report)
+        }
+        Request::Adopt(request) => {
+            let interactive =
+                !request.yes && !request.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            let report = if interactive {
+                adopt::adopt(&request, &mut Dialoguer::new(), true)?
+            } else {
+                adopt::adopt(&request, &mut NoPrompt, false)?
+            };
+            ui::print_adopt(&report, request.json, verbosity);
+            Ok(())
         }
         Request::Completions(shell) => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();

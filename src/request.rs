@@ -67,6 +67,76 @@ pub struct UpdateRequest {
     pub yes: bool,
 }
 
+/// A validated `dozen update` over several repositories (`--recursive`, several paths, `--branch`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateManyRequest {
+    /// Where the repositories are.
+    pub repositories: Repositories,
+    /// `--branch`: the branch each update is committed on (default `dozen/update-PACK-VERSION`).
+    pub branch: Option<String>,
+    /// `--yes`: new questions of a newer pack take their defaults.
+    pub yes: bool,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// The repositories a fleet command looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Repositories {
+    /// Paths of repositories (or directories inside them), as given.
+    pub paths: Vec<PathBuf>,
+    /// `--recursive DIR`: every repository with a `.dozen/answers.toml` under these folders.
+    pub recursive: Vec<PathBuf>,
+}
+
+/// A state of a repository that makes `dozen status --fail-on` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOn {
+    /// Behind its pack (with or without conflicts).
+    Behind,
+    /// Behind, and the update would conflict.
+    Conflicts,
+    /// Files changed away from the pack's output.
+    Drifted,
+    /// Uncommitted changes to tracked files.
+    Dirty,
+    /// The record or the pack cannot be read.
+    Broken,
+}
+
+/// A validated `dozen status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRequest {
+    /// Where the repositories are.
+    pub repositories: Repositories,
+    /// `--fail-on`.
+    pub fail_on: Vec<FailOn>,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// A validated `dozen adopt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdoptRequest {
+    /// DIR: the existing repository.
+    pub dir: PathBuf,
+    /// `--pack`.
+    pub pack: String,
+    /// `(question, text, origin)` from `--set`.
+    pub explicit: Vec<(String, String, String)>,
+    /// `--answers`.
+    pub answers_file: Option<PathBuf>,
+    /// `--yes`.
+    pub yes: bool,
+    /// `--dry-run`: compare only, write nothing.
+    pub dry_run: bool,
+    /// `--json`.
+    pub json: bool,
+}
+
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -83,6 +153,12 @@ pub enum Request {
     Pack(PackRequest),
     /// Update a generated project.
     Update(UpdateRequest),
+    /// Update several generated projects, each on a new branch.
+    UpdateMany(UpdateManyRequest),
+    /// Where generated repositories stand against their packs.
+    Status(StatusRequest),
+    /// Bring an existing repository under a pack.
+    Adopt(AdoptRequest),
 }
 
 impl Request {
@@ -92,6 +168,9 @@ impl Request {
             Request::New(new) => new.json,
             Request::Completions(_) => false,
             Request::Update(update) => update.json,
+            Request::UpdateMany(update) => update.json,
+            Request::Status(status) => status.json,
+            Request::Adopt(adopt) => adopt.json,
             Request::List { json }
             | Request::Pack(
                 PackRequest::New { json, .. }

@@ -126,6 +126,20 @@ fn every_documented_shape_is_what_comes_out() {
     check(&env, "update", &["update", project, "--set", "k8s=true", "--json"], 0);
     check(&env, "error", &["update", project, "--set", "k8s=false", "--json"], 2);
     check(&env, "error", &["update", env.root.path().to_str().unwrap(), "--json"], 2);
+
+    check(&env, "status", &["status", project, "--json"], 0);
+    check(&env, "status", &["status", "-r", out, "--json", "--fail-on", "behind,drifted"], 0);
+    check(&env, "error", &["status", "-r", &env.root.path().join("home").display().to_string(), "--json"], 2);
+    check(&env, "update-many", &["update", project, "--branch", "pack-update", "--json"], 0);
+    check(&env, "update-many", &["update", "-r", out, "--json", "--dry-run"], 0);
+
+    let legacy = env.root.path().join("legacy");
+    std::fs::create_dir_all(legacy.join("src")).unwrap();
+    std::fs::write(legacy.join("src/main.go"), "package main\n").unwrap();
+    let legacy = legacy.to_str().unwrap();
+    check(&env, "adopt", &["adopt", legacy, "--pack", &mini, "-y", "--json", "--dry-run"], 0);
+    check(&env, "adopt", &["adopt", legacy, "--pack", &mini, "-y", "--json"], 0);
+    check(&env, "error", &["adopt", legacy, "--pack", &mini, "-y", "--json"], 2);
 }
 
 #[test]

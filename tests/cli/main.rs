@@ -1,6 +1,7 @@
 //! Integration tests of the `dozen` binary: every non-interactive path, bad input, atomic
 //! writing, git results and one real pseudo-terminal session. One crate, one builder (`support`).
 
+mod adopt;
 mod attacks;
 mod bad_input;
 mod docs;
@@ -13,6 +14,8 @@ mod names;
 mod packs;
 mod precedence;
 mod render_limits;
+mod status;
 mod support;
 mod transport;
 mod update;
+mod update_many;
