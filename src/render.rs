@@ -186,6 +186,13 @@ impl Renderer {
                 return Err(Failure::Limit(format!("its output is larger than {}", size(limit))));
             }
             result.map_err(Failure::Engine)?;
+            let total = self.used_bytes.fetch_add(out.bytes.len(), Ordering::SeqCst).saturating_add(out.bytes.len());
+            if total > self.limits.total_bytes {
+                return Err(Failure::Limit(format!(
+                    "with it the rendered output is larger than {} in all",
+                    size(self.limits.total_bytes)
+                )));
+            }
             return Ok(
                 String::from_utf8(out.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             );
