@@ -5,6 +5,7 @@ mod adopt;
 mod attacks;
 mod bad_input;
 mod docs;
+mod first_commit;
 mod generate;
 mod hostile;
 mod interactive;
