@@ -213,3 +213,49 @@ fn signals_at_random_moments_leave_the_whole_project_or_nothing() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn signals_at_random_moments_of_an_update_leave_it_applied_or_not_at_all() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let seed = std::env::var("DOZEN_SIGNAL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_202);
+    let mut random = Lcg(seed);
+    let env = Env::new();
+    let output = env.new_project(&["svc", "-y", "--lang", "go", "--no-k8s"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = env.out().join("svc");
+    let before = contents(&dir);
+    let update = |extra: &[&str]| {
+        let mut cmd = env.std_dozen();
+        cmd.arg("update").arg(&dir).args(["--set", "k8s=true", "--set", "ci=gitlab"]).args(extra);
+        cmd
+    };
+    let done = update(&[]).output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+    let after = contents(&dir);
+    let git = |args: &[&str]| assert!(Command::new("git").arg("-C").arg(&dir).args(args).status().unwrap().success());
+    git(&["checkout", "-q", "--", "."]);
+    git(&["clean", "-qfd"]);
+    for round in 0..10 {
+        let signal = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][usize::try_from(random.below(3)).unwrap()];
+        let delay = Duration::from_micros(random.below(60_000));
+        let mut child = update(&[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        std::thread::sleep(delay);
+        let _ = kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal);
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(started.elapsed() < Duration::from_secs(30), "seed {seed} round {round}: hung after {signal:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let err = stderr(&child.wait_with_output().unwrap());
+        assert!(!err.contains("panicked"), "seed {seed} round {round}: {err}");
+        let now = contents(&dir);
+        assert!(
+            now == before || now == after,
+            "seed {seed} round {round} ({signal:?} after {delay:?}): a half-applied update\n{err}"
+        );
+        git(&["checkout", "-q", "--", "."]);
+        git(&["clean", "-qfd"]);
+    }
+}
