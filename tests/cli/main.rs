@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod docs;
+mod first_commit;
 mod generate;
 mod hostile;
 mod interactive;
