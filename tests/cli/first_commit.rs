@@ -29,8 +29,11 @@ fn git(env: &Env, dir: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("git prints UTF-8 here")
 }
 
-/// `path -> (mode, blob)` of a tree-ish.
-fn blobs(env: &Env, dir: &Path, treeish: &str) -> BTreeMap<String, (String, String)> {
+/// `path -> (mode, blob id)`.
+type Blobs = BTreeMap<String, (String, String)>;
+
+/// The blobs of a tree-ish.
+fn blobs(env: &Env, dir: &Path, treeish: &str) -> Blobs {
     git(env, dir, &["ls-tree", "-r", "--full-tree", treeish])
         .lines()
         .map(|line| {
@@ -53,10 +56,7 @@ fn tree_git_makes(env: &Env, project: &Path) -> String {
 }
 
 /// Every check that does not depend on the pack; returns HEAD's and the base's blobs.
-fn assert_valid_first_commit(
-    env: &Env,
-    project: &Path,
-) -> (BTreeMap<String, (String, String)>, BTreeMap<String, (String, String)>) {
+fn assert_valid_first_commit(env: &Env, project: &Path) -> (Blobs, Blobs) {
     let fsck = std::process::Command::new("git")
         .args(["fsck", "--strict", "--full"])
         .current_dir(project)
@@ -142,7 +142,7 @@ fn hooks_ignores_attributes_and_modes_reach_the_first_commit_as_git_add_makes_th
     let project = env.out().join("svc");
     let (head, base) = assert_valid_first_commit(&env, &project);
 
-    let paths = |m: &BTreeMap<String, (String, String)>| m.keys().cloned().collect::<Vec<_>>();
+    let paths = |m: &Blobs| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
         paths(&head),
         [
