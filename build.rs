@@ -1,9 +1,24 @@
 //! Records which files of the embedded packs are executable: include_dir keeps contents but not
-//! modes, and generated scripts such as `mvnw` must stay runnable.
+//! modes, and generated scripts such as `mvnw` must stay runnable. It also turns the `DOZEN_E2E`
+//! selection of the end-to-end tier into `e2e` cfg values, so that the tests a run does not select
+//! are reported by cargo as ignored — never counted as passed.
 
 use std::path::Path;
 
 fn main() {
+    println!("cargo:rerun-if-env-changed=DOZEN_E2E");
+    println!("cargo::rustc-check-cfg=cfg(e2e, values(any()))");
+    println!("cargo::rustc-check-cfg=cfg(e2e_selected)");
+    let selection = std::env::var("DOZEN_E2E").unwrap_or_default();
+    if !selection.trim().is_empty() {
+        println!("cargo:rustc-cfg=e2e_selected");
+    }
+    for filter in selection.split(',') {
+        let filter = filter.trim().to_ascii_lowercase();
+        if !filter.is_empty() {
+            println!("cargo:rustc-cfg=e2e={filter:?}");
+        }
+    }
     println!("cargo:rerun-if-changed=templates");
     let root = Path::new("templates");
     let mut executables = Vec::new();

@@ -12,6 +12,10 @@
 # and actionlint is rebuilt only when the installed one is not the pinned version.
 # Prints one "tool version" line per validator and exits non-zero if any of them is missing.
 # Put "$DIR/bin" first on PATH to use the tools.
+#
+# The OpenAPI judges (openapi-spec-validator, schemathesis) live in a virtualenv of their own,
+# $DIR/schemathesis: schemathesis pins `packaging` and friends in ways that conflict with checkov.
+# The end-to-end tier looks for them there (or on PATH).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +35,12 @@ PKGS=(
   "dotenv-linter==0.9.0"        # .env.example lint
   "zizmor==1.32.0"              # GitHub Actions security audit; run with --offline
   "squawk-cli==2.70.0"          # PostgreSQL migration linter
+)
+
+# The OpenAPI judges, in their own virtualenv ($VENV/schemathesis).
+OPENAPI_PKGS=(
+  "schemathesis==4.32.5"           # property-based tests of a live service against its OpenAPI
+  "openapi-spec-validator==0.9.0"  # OpenAPI 3.0 / 3.1 document validation
 )
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
@@ -70,6 +80,22 @@ if ((${#repair[@]})); then
   log "reinstalling ${repair[*]}"
   "${PIP[@]}" install -q --force-reinstall --no-deps "${repair[@]}"
 fi
+
+ST="$VENV/schemathesis"
+if [[ ! -x "$ST/bin/python" ]]; then
+  log "creating virtualenv $ST"
+  "$PYTHON" -m venv "$ST"
+fi
+log "installing the OpenAPI judges into $ST"
+"$ST/bin/python" -m pip --disable-pip-version-check install -q "${OPENAPI_PKGS[@]}"
+for entry in schemathesis:schemathesis openapi-spec-validator:openapi-spec-validator; do
+  if [[ ! -x "$ST/bin/${entry%%:*}" ]]; then
+    for pkg in "${OPENAPI_PKGS[@]}"; do
+      [[ "${pkg%%==*}" == "${entry#*:}" ]] && "$ST/bin/python" -m pip --disable-pip-version-check \
+        install -q --force-reinstall --no-deps "$pkg"
+    done
+  fi
+done
 
 actionlint_version() {
   "$B/actionlint" --version 2>/dev/null | sed -n 1p
@@ -114,6 +140,8 @@ ver dotenv-linter       "$B/dotenv-linter" --version
 ver zizmor              "$B/zizmor" --version
 ver squawk              "$B/squawk" --version
 ver actionlint          "$B/actionlint" --version
+ver schemathesis        "$ST/bin/schemathesis" --version
+ver openapi-spec-validator "$ST/bin/python" -c "import importlib.metadata as m; print(m.version('openapi-spec-validator'))"
 if command -v terraform >/dev/null 2>&1; then
   ver terraform         terraform_version
 else

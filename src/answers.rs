@@ -74,6 +74,13 @@ impl Answers {
     }
 }
 
+/// `user.name` and `user.email` for default expressions: git config, else `$USER`.
+pub fn user_identity() -> BTreeMap<String, String> {
+    let (name, email) = crate::git::config_identity();
+    let name = name.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "Unknown Author".to_owned());
+    BTreeMap::from([("name".to_owned(), name), ("email".to_owned(), email.unwrap_or_default())])
+}
+
 /// Where a candidate value came from, for messages.
 struct Candidate {
     value: std::result::Result<Value, String>,
@@ -157,7 +164,7 @@ fn resolve_once(
                         .and_then(|p| p.get(&question.name).cloned())
                         .or_else(|| candidate.and_then(|c| c.value.ok()));
                     Some(Candidate {
-                        value: Ok(ask(question, default.as_ref(), &choices, &answers, prompter)?),
+                        value: Ok(ask(question, default.as_ref(), &choices, &answers, prompter, questions, renderer)?),
                         origin: "prompt".into(),
                     })
                 }
@@ -168,7 +175,7 @@ fn resolve_once(
             },
         };
         let value = match candidate {
-            Some(candidate) => match accept(question, candidate.value, &choices, &answers) {
+            Some(candidate) => match accept(question, candidate.value, &choices, &answers, questions, renderer) {
                 Ok(value) => Some(value),
                 Err((message, hint)) => {
                     problems.push(AnswerProblem {
@@ -331,12 +338,14 @@ fn default_of(
     }
 }
 
-/// The single validation path: type, choices, regex and project-name rules.
+/// The single validation path: type, choices, regex, project-name and reserved-answer rules.
 fn accept(
     question: &Question,
     value: std::result::Result<Value, String>,
     choices: &[&Choice],
     answers: &Answers,
+    questions: &[Question],
+    renderer: &Renderer,
 ) -> std::result::Result<Value, (String, String)> {
     let hide = |message: String| {
         if question.secret {
@@ -414,6 +423,8 @@ fn accept(
         }
         _ => {}
     }
+    // Hook (names-limits): answers the pack reserves, e.g. names that shadow a stack's packages.
+    refuse_reserved(question, &value, questions, answers, renderer)?;
     Ok(value)
 }
 
@@ -423,6 +434,8 @@ fn ask(
     choices: &[&Choice],
     answers: &Answers,
     prompter: &mut dyn Prompter,
+    questions: &[Question],
+    renderer: &Renderer,
 ) -> Result<Value> {
     let prompt = crate::untrusted::visible(&match &question.help {
         Some(help) => format!("{} ({help})", question.prompt()),
@@ -461,7 +474,7 @@ fn ask(
             }
             other => other,
         };
-        match accept(question, raw, choices, answers) {
+        match accept(question, raw, choices, answers, questions, renderer) {
             Ok(value) => return Ok(value),
             Err((message, hint)) => prompter.refuse(&format!("{message} — {hint}")),
         }
@@ -484,4 +497,336 @@ fn confirm_summary(answers: &Answers, questions: &[Question], prompter: &mut dyn
     }
     prompter.show(&summary);
     prompter.confirm("Generate the project?", true)
+}
+
+// ---- names-limits: answers a pack reserves (`[[questions.reserved]]`, docs/pack-format.md) ----
+
+/// Refuses `value` for `question` when, with it, a `reserved` rule of some string question newly
+/// holds: the owner's answer is one of the rule's names and its `when` is true now but was not
+/// before this answer. So a rule over a later question (`name` reserved when `lang == 'python'`)
+/// refuses the answer that makes it hold, once, and names both answers.
+fn refuse_reserved(
+    question: &Question,
+    value: &Value,
+    questions: &[Question],
+    answers: &Answers,
+    renderer: &Renderer,
+) -> std::result::Result<(), (String, String)> {
+    let answer_of = |owner: &Question| -> Option<String> {
+        if owner.name == question.name {
+            value.as_str().map(str::to_owned)
+        } else {
+            answers.get(&owner.name).and_then(Value::as_str).map(str::to_owned)
+        }
+    };
+    let candidates: Vec<(&Question, &crate::pack::manifest::Reserved, String)> = questions
+        .iter()
+        .flat_map(|owner| owner.reserved.iter().map(move |rule| (owner, rule)))
+        .filter_map(|(owner, rule)| {
+            let text = answer_of(owner)?;
+            crate::name::is_one_of(&text, &rule.names).then_some((owner, rule, text))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let before = answers.context();
+    let mut after = answers.clone();
+    after.values.push(Answer { name: question.name.clone(), value: value.clone(), secret: question.secret });
+    if question.name == NAME_QUESTION
+        && let Some(text) = value.as_str()
+    {
+        after.project = ProjectName::parse(text).ok();
+    }
+    let after = after.context();
+    for (owner, rule, text) in candidates {
+        let origin = format!("pack.toml: reserved of question {:?}", owner.name);
+        // A condition over a question not answered yet cannot be evaluated: it does not hold yet.
+        let holds = |context: &tera::Context| {
+            rule.when.as_ref().is_none_or(|w| renderer.condition(w, context, &origin).unwrap_or(false))
+        };
+        let held_before = owner.name != question.name && answers.get(&owner.name).is_some() && holds(&before);
+        if held_before || !holds(&after) {
+            continue;
+        }
+        let shown = if owner.secret { "(not shown: secret)".to_owned() } else { format!("{text:?}") };
+        let when = rule.when.as_ref().map(|w| format!(" when `{w}`")).unwrap_or_default();
+        let suggestion = crate::name::unreserved_suggestion(&text);
+        return Err(if owner.name == question.name {
+            (format!("{shown} is reserved{when}: {}", rule.reason), format!("try {suggestion:?}"))
+        } else {
+            (
+                format!(
+                    "{} {:?} cannot be used with {} {shown}, which is reserved{when}: {}",
+                    question.name,
+                    value.to_string(),
+                    owner.name,
+                    rule.reason
+                ),
+                format!("try {suggestion:?} as {}, or choose another {}", owner.name, question.name),
+            )
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::{Inputs, resolve};
+    use crate::error::Error;
+    use crate::pack::{Manifest, Pack, PackId};
+    use crate::prompt::{NoPrompt, Scripted};
+    use crate::render::Renderer;
+    use crate::value::Value;
+
+    /// The questions of a small service pack: the shapes every real pack uses.
+    const QUESTIONS: &str = r#"
+[pack]
+name = "t"
+version = "1.0.0"
+
+[[questions]]
+name = "name"
+type = "string"
+
+[[questions]]
+name = "lang"
+type = "choice"
+choices = ["rust", "python"]
+default = "rust"
+
+[[questions]]
+name = "stack"
+type = "choice"
+choices = [
+  { value = "axum", when = "lang == 'rust'" },
+  { value = "fastapi", when = "lang == 'python'" },
+  { value = "flask", when = "lang == 'python'" },
+]
+
+[[questions]]
+name = "port"
+type = "int"
+default = 8080
+
+[[questions]]
+name = "docker"
+type = "bool"
+default = true
+
+[[questions]]
+name = "image"
+type = "string"
+default = "{{ project.slug }}-{{ lang }}"
+when = "docker"
+
+[[questions]]
+name = "features"
+type = "multi-choice"
+choices = ["metrics", "tracing"]
+default = ["metrics"]
+
+[[questions]]
+name = "token"
+type = "string"
+secret = true
+default = "none"
+validate = { regex = "none|tok_[a-z]+", message = "a token starts with tok_" }
+"#;
+
+    /// A table row: what it tests, explicit answers, answers file, user config, expectation.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a str>, Option<&'a str>, &'a str);
+
+    fn pack(text: &str) -> Pack {
+        let manifest = Manifest::parse(text, "pack.toml").expect("the test pack parses");
+        let id = PackId { name: "t".into(), version: "1.0.0".into(), source: "test".into(), commit: None };
+        Pack { manifest, files: BTreeMap::new(), chain: vec![id] }
+    }
+
+    fn table(text: &str) -> toml::Table {
+        toml::from_str(text).unwrap()
+    }
+
+    /// Inputs with explicit `(key, value)` pairs, an answers file and a user config.
+    fn inputs(explicit: &[(&str, &str)], file: Option<&str>, config: Option<&str>) -> Inputs {
+        Inputs {
+            explicit: explicit.iter().map(|(k, v)| ((*k).into(), (*v).into(), format!("--set {k}=…"))).collect(),
+            file: file.map(|t| (PathBuf::from("answers.toml"), table(t))),
+            config: config.map(|t| (PathBuf::from("config.toml"), table(t))),
+            interactive: false,
+            user: BTreeMap::from([("name".to_owned(), "Ada".to_owned())]),
+        }
+    }
+
+    fn run(inputs: &Inputs) -> Result<BTreeMap<String, String>, Error> {
+        let pack = pack(QUESTIONS);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let answers = resolve(&pack, inputs, &renderer, &mut NoPrompt)?;
+        Ok(answers.values.iter().map(|a| (a.name.clone(), a.value.to_string())).collect())
+    }
+
+    fn get(answers: &BTreeMap<String, String>, key: &str) -> String {
+        answers.get(key).cloned().unwrap_or_else(|| "<absent>".into())
+    }
+
+    #[test]
+    fn precedence_is_flags_then_answers_file_then_user_config_then_pack_default() {
+        let cases: [Case; 5] = [
+            ("pack default", &[], None, None, "8080"),
+            ("user config over the default", &[], None, Some("port = 1"), "1"),
+            ("answers file over the user config", &[], Some("port = 2"), Some("port = 1"), "2"),
+            ("a flag over the answers file", &[("port", "3")], Some("port = 2"), Some("port = 1"), "3"),
+            ("a flag over the user config", &[("port", "3")], None, Some("port = 1"), "3"),
+        ];
+        for (what, explicit, file, config, want) in cases {
+            let mut all = vec![("name", "svc")];
+            all.extend_from_slice(explicit);
+            let answers = run(&inputs(&all, file, config)).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(get(&answers, "port"), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn every_channel_checks_the_value_against_the_questions_type() {
+        let cases: [Case; 6] = [
+            ("a flag that is not an int", &[("port", "eighty")], None, None, "port"),
+            ("an answers file with a string for an int", &[], Some("port = \"80\""), None, "port"),
+            ("a user config with an int for a bool", &[], None, Some("docker = 1"), "docker"),
+            ("a choice that does not exist", &[("lang", "cobol")], None, None, "lang"),
+            ("a choice whose condition fails", &[("lang", "rust"), ("stack", "flask")], None, None, "stack"),
+            ("a multi-choice item that does not exist", &[("features", "metrics,logs")], None, None, "features"),
+        ];
+        for (what, explicit, file, config, question) in cases {
+            let mut all = vec![("name", "svc")];
+            all.extend_from_slice(explicit);
+            match run(&inputs(&all, file, config)) {
+                Err(Error::Answers(problems)) => {
+                    assert!(problems.iter().any(|p| p.question == question), "{what}: {problems:?}");
+                }
+                other => panic!("{what}: expected an invalid answer, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_are_expressions_over_earlier_answers_and_when_skips_questions() {
+        let answers = run(&inputs(&[("name", "My Svc"), ("lang", "python")], None, None)).unwrap();
+        assert_eq!(get(&answers, "image"), "my-svc-python", "a rendered default over the name and lang");
+        assert_eq!(get(&answers, "stack"), "fastapi", "a choice without a default takes its first available");
+        let answers = run(&inputs(&[("name", "svc"), ("docker", "false")], None, None)).unwrap();
+        assert_eq!(get(&answers, "image"), "<absent>", "`when = \"docker\"` is false: no answer");
+    }
+
+    #[test]
+    fn a_later_choice_implies_an_earlier_one_only_when_unambiguous() {
+        let answers = run(&inputs(&[("name", "svc"), ("stack", "flask")], None, None)).unwrap();
+        assert_eq!((get(&answers, "lang"), get(&answers, "stack")), ("python".into(), "flask".into()));
+        let answers = run(&inputs(&[("name", "svc"), ("stack", "axum")], None, None)).unwrap();
+        assert_eq!(get(&answers, "lang"), "rust");
+        let err = run(&inputs(&[("name", "svc"), ("lang", "rust"), ("stack", "flask")], None, None)).unwrap_err();
+        assert!(matches!(err, Error::Answers(_)), "an explicit language is never overridden: {err:?}");
+    }
+
+    #[test]
+    fn a_rendered_default_must_have_the_questions_type() {
+        let text = QUESTIONS.replace("default = 8080", "default = \"{{ lang }}\"");
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let err = resolve(&pack, &inputs(&[("name", "svc")], None, None), &renderer, &mut NoPrompt).unwrap_err();
+        match err {
+            Error::Answers(problems) => {
+                assert_eq!(problems[0].question, "port");
+                assert!(problems[0].message.contains("rendered default"), "{problems:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_answers_are_listed_at_once_and_unknown_keys_named() {
+        let text = QUESTIONS.replace("default = 8080", "").replace("default = true", "");
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        match resolve(&pack, &inputs(&[], None, None), &renderer, &mut NoPrompt).unwrap_err() {
+            Error::Missing(names) => assert_eq!(names, ["name", "port", "docker"]),
+            other => panic!("{other:?}"),
+        }
+        match run(&inputs(&[("name", "svc"), ("prot", "80")], None, None)).unwrap_err() {
+            Error::Answers(problems) => {
+                assert_eq!(problems[0].question, "prot");
+                assert!(problems[0].hint.contains("port"), "the hint lists the real questions: {problems:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn secrets_are_validated_but_never_shown() {
+        for (given, ok) in [("tok_abc", true), ("HUNTER2", false)] {
+            let result = run(&inputs(&[("name", "svc"), ("token", given)], None, None));
+            match (result, ok) {
+                (Ok(answers), true) => assert_eq!(get(&answers, "token"), given),
+                (Err(Error::Answers(problems)), false) => {
+                    let shown = format!("{problems:?}");
+                    assert!(!shown.contains("HUNTER2"), "{shown}");
+                }
+                (other, _) => panic!("{given}: {other:?}"),
+            }
+        }
+        let err = run(&inputs(&[("name", "svc"), ("token", "tok_a"), ("token", "HUNTER2")], None, None)).unwrap_err();
+        assert!(!format!("{err:?}").contains("HUNTER2"), "given twice: {err:?}");
+    }
+
+    #[test]
+    fn free_text_refuses_control_characters_unless_the_question_is_multiline() {
+        for bad in ["two\nlines", "esc\u{1b}[2K", "bell\u{7}", "rtl\u{202e}"] {
+            let err = run(&inputs(&[("name", "svc"), ("image", bad)], None, None)).unwrap_err();
+            assert!(matches!(err, Error::Answers(_)), "{bad:?}: {err:?}");
+        }
+        let text = QUESTIONS
+            .replace("secret = true", "secret = false\nmultiline = true")
+            .replace("validate = { regex = \"none|tok_[a-z]+\", message = \"a token starts with tok_\" }", "");
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let answers =
+            resolve(&pack, &inputs(&[("name", "svc"), ("token", "a\nb")], None, None), &renderer, &mut NoPrompt)
+                .unwrap();
+        assert_eq!(answers.get("token"), Some(&Value::String("a\nb".into())), "multiline keeps newlines");
+    }
+
+    #[test]
+    fn interactively_only_what_is_not_given_is_asked_and_a_refused_answer_is_asked_again() {
+        let pack = pack(QUESTIONS);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let mut given = inputs(&[("lang", "python")], None, None);
+        given.interactive = true;
+        // name, stack (python's choices only), port (refused once), docker, image, features, token, summary.
+        let mut prompter = Scripted::new(&["svc", "flask", "eighty", "9000", "", "", "", "none", "y"]);
+        let answers = resolve(&pack, &given, &renderer, &mut prompter).unwrap();
+        assert_eq!(answers.get("stack"), Some(&Value::String("flask".into())));
+        assert_eq!(answers.get("port"), Some(&Value::Int(9000)));
+        assert_eq!(answers.get("image"), Some(&Value::String("svc-python".into())), "Enter takes the rendered default");
+        assert!(!prompter.asked.iter().any(|p| p.starts_with("lang")), "lang was given: {:?}", prompter.asked);
+        assert_eq!(prompter.refused.len(), 1, "the int was refused once: {:?}", prompter.refused);
+        assert!(prompter.replies.is_empty(), "the whole script was used");
+    }
+
+    #[test]
+    fn declining_the_summary_goes_round_again_with_the_answers_so_far() {
+        let pack = pack(QUESTIONS);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let mut given = inputs(&[("lang", "rust"), ("docker", "false"), ("token", "none")], None, None);
+        given.interactive = true;
+        // First round: name, stack, port, features; "no" at the summary, "yes" to change answers;
+        // second round keeps everything with Enter but the port; then "yes".
+        let mut prompter = Scripted::new(&["svc", "", "1234", "", "n", "y", "", "", "4321", "", "y"]);
+        let answers = resolve(&pack, &given, &renderer, &mut prompter).unwrap();
+        assert_eq!(answers.get("name"), Some(&Value::String("svc".into())), "kept from the first round");
+        assert_eq!(answers.get("port"), Some(&Value::Int(4321)), "changed in the second round");
+        let mut prompter = Scripted::new(&["svc", "", "", "", "n", "n"]);
+        assert!(matches!(resolve(&pack, &given, &renderer, &mut prompter), Err(Error::Cancelled)));
+    }
 }

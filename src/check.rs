@@ -29,22 +29,15 @@ pub fn check(source: &Source) -> Result<CheckReport> {
         Err(Error::Pack { pack, mut problems }) => {
             // The manifest is broken: still check the templates against what can be read of it.
             if let Some(lenient) = source.read_lenient() {
-                match Renderer::for_pack(&lenient) {
-                    Ok(renderer) => problems.extend(template_problems(&lenient, &renderer)),
-                    Err(Error::Pack { problems: syntax, .. }) => problems.extend(syntax),
-                    Err(_) => {}
-                }
+                problems.extend(expression_problems(&lenient, &manifest_text(&lenient)));
+                problems.extend(templates_checked(lenient)?);
             }
             problems.dedup_by(|a, b| a.to_string() == b.to_string());
             return Err(Error::Pack { pack, problems });
         }
         Err(other) => return Err(other),
     };
-    let mut problems = match Renderer::for_pack(&pack) {
-        Ok(renderer) => template_problems(&pack, &renderer),
-        Err(Error::Pack { problems, .. }) => problems,
-        Err(other) => return Err(other),
-    };
+    let mut problems = templates_checked(pack.clone())?;
     problems.extend(structure_problems(&pack));
     if !problems.is_empty() {
         return Err(Error::Pack { pack: source.to_string(), problems });
@@ -57,13 +50,40 @@ pub fn check(source: &Source) -> Result<CheckReport> {
     })
 }
 
-/// Problems of expressions and layers, cheap enough that `dozen new` checks them on every run.
+/// Template syntax problems, then the variables of every template that parses: a file with a
+/// syntax error is set aside so the others are still checked.
+fn templates_checked(mut pack: Pack) -> Result<Vec<Problem>> {
+    match Renderer::for_pack(&pack) {
+        Ok(renderer) => Ok(template_problems(&pack, &renderer)),
+        Err(Error::Pack { problems: syntax, .. }) => {
+            let before = pack.files.len();
+            pack.files.retain(|path, _| !syntax.iter().any(|p| p.file == *path));
+            let mut problems = syntax;
+            if pack.files.len() < before
+                && let Ok(renderer) = Renderer::for_pack(&pack)
+            {
+                problems.extend(template_problems(&pack, &renderer));
+            }
+            Ok(problems)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Loads a pack for use (`new`, `update`, `pack test`): the one validation pass every command runs
+/// after loading, so a pack that `pack check` refuses is never used half-checked.
+pub fn load(source: &Source) -> Result<Pack> {
+    let pack = Pack::load(source)?;
+    let problems = structure_problems(&pack);
+    if !problems.is_empty() {
+        return Err(Error::Pack { pack: pack.id().source.clone(), problems });
+    }
+    Ok(pack)
+}
+
+/// Problems of expressions and layers, cheap enough that every command checks them on every run.
 pub fn structure_problems(pack: &Pack) -> Vec<Problem> {
-    let manifest_text = pack
-        .files
-        .get(crate::pack::source::MANIFEST)
-        .map(|f| String::from_utf8_lossy(f.contents.bytes()).into_owned())
-        .unwrap_or_default();
+    let manifest_text = manifest_text(pack);
     let mut problems = expression_problems(pack, &manifest_text);
     for layer in &pack.manifest.layers {
         let prefix = format!("{}/", layer.path.trim_end_matches('/'));
@@ -76,6 +96,13 @@ pub fn structure_problems(pack: &Pack) -> Vec<Problem> {
         }
     }
     problems
+}
+
+fn manifest_text(pack: &Pack) -> String {
+    pack.files
+        .get(crate::pack::source::MANIFEST)
+        .map(|f| String::from_utf8_lossy(f.contents.bytes()).into_owned())
+        .unwrap_or_default()
 }
 
 /// Names a template may use without a question defining them.
@@ -185,5 +212,5 @@ fn first_line(text: &str) -> &str {
 
 fn find_word_line(text: &str, word: &str) -> Option<usize> {
     let re = regex::Regex::new(&format!(r"\b{}\b", regex::escape(word))).ok()?;
-    re.find(text).map(|m| crate::pack::manifest::line_of(text, m.start()))
+    re.find(text).map(|m| crate::input::line_of(text, m.start()))
 }

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
+pub use crate::request::{
+    AdoptRequest, FailOn, NewRequest, PackRequest, Repositories, Request, StatusRequest, UpdateManyRequest,
+    UpdateRequest, Verbosity,
+};
 
 const NEW_EXAMPLES: &str = "Examples:
   dozen new                                   # ask everything (in a terminal)
@@ -27,7 +31,23 @@ const UPDATE_EXAMPLES: &str = "Examples:
   dozen update --set db=postgres --commit     # add a database later; commit when clean
   dozen update --pack-ref v2.0.0              # a git pack, to its tag v2.0.0
   dozen update --base $(git rev-list --max-parents=0 HEAD)   # a clone without refs/dozen/base
-Exit codes: 0 clean, 1 conflicts remain, 2 bad input (dirty tree, unknown answer, no base).";
+  dozen update --recursive ~/src              # every clean repository that is behind, each on a new branch
+  dozen update svc-a svc-b --branch chore/pack-2.0 --dry-run
+Exit codes: 0 clean, 1 conflicts remain (over many: an update failed), 2 bad input (dirty tree,
+unknown answer, no base).";
+
+const STATUS_EXAMPLES: &str = "Examples:
+  dozen status                                # the repository here
+  dozen status --recursive ~/src              # every generated repository under ~/src
+  dozen status -r services --json | jq '.repositories[] | select(.state != \"current\")'
+  dozen status -r . --fail-on behind,drifted  # in CI: exit 1 when one is behind or hand-edited
+Exit codes: 0 done, 1 a repository is in a --fail-on state, 2 bad input (nothing found).";
+
+const ADOPT_EXAMPLES: &str = "Examples:
+  dozen adopt --pack ./acme-pack -y           # this repository, answers from defaults
+  dozen adopt services/billing --pack https://git.example.com/acme/packs.git#v1.2.0 --set lang=go
+  dozen adopt --pack acme --answers team.toml --dry-run   # how far it is from the pack; writes nothing
+Exit codes: 0 adopted, 1 the work failed, 2 bad input (already generated, invalid answer).";
 
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   dozen completions bash > ~/.local/share/bash-completion/completions/dozen
@@ -52,7 +72,7 @@ pub struct Cli {
     /// Print more detail (every file written).
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Use git packs only from the cache; never fetch (new, update, pack add/check/test).
+    /// Use git packs only from the cache; never fetch (new, update, status, adopt, pack add/check/test).
     #[arg(long, global = true, env = "DOZEN_OFFLINE")]
     pub offline: bool,
 }
@@ -74,6 +94,14 @@ pub enum Command {
     /// three-way merge it into the working tree.
     #[command(after_help = UPDATE_EXAMPLES)]
     Update(UpdateArgs),
+    /// Where generated repositories stand against their packs: current, behind (with or without
+    /// conflicts), drifted, dirty or broken. Writes nothing.
+    #[command(after_help = STATUS_EXAMPLES)]
+    Status(StatusArgs),
+    /// Bring an existing repository under a pack: record the answers and the pack version as its
+    /// base, and report how far it is from a fresh render. Writes only `.dozen/answers.toml`.
+    #[command(after_help = ADOPT_EXAMPLES)]
+    Adopt(AdoptArgs),
     /// Author, check, test and install custom packs.
     #[command(subcommand)]
     Pack(PackCommand),
@@ -225,9 +253,18 @@ pub struct NewArgs {
 /// Flags of `dozen update`.
 #[derive(Debug, Args, Default)]
 pub struct UpdateArgs {
-    /// The generated project, or a directory inside it.
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
+    /// The generated project, or a directory inside it (default `.`); several: update each on a
+    /// new branch.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Update every generated repository under DIR that is behind without conflicts, each on a
+    /// new branch with one commit (repeatable).
+    #[arg(short, long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
+    pub recursive: Vec<PathBuf>,
+    /// Over many repositories (or one): the branch each update is committed on
+    /// (default `dozen/update-PACK-VERSION`).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
     /// Change an answer (repeatable); what depends on it is added or removed.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -252,105 +289,68 @@ pub struct UpdateArgs {
     /// Run even though tracked files have uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
-}
-
-/// How chatty the output is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
-    /// Errors only.
-    Quiet,
-    /// The summary.
-    Normal,
-    /// Every file.
-    Verbose,
-}
-
-/// A validated `dozen new`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRequest {
-    /// `--pack`, when given.
-    pub pack: Option<String>,
-    /// `(question, text, origin)` from NAME, the dedicated flags and `--set`.
-    pub explicit: Vec<(String, String, String)>,
-    /// `--answers`.
-    pub answers_file: Option<PathBuf>,
-    /// `--yes`.
+    /// Questions the newer pack asks that the record has no answer for take their defaults
+    /// (without it they are asked in a terminal, or listed as missing).
+    #[arg(short = 'y', long)]
     pub yes: bool,
-    /// `--output`.
-    pub output: PathBuf,
-    /// `--force`.
-    pub force: bool,
-    /// Not `--no-git`.
-    pub git: bool,
-    /// `--git-add`.
-    pub git_add: bool,
-    /// `--dry-run`.
-    pub dry_run: bool,
-    /// `--json`.
-    pub json: bool,
-    /// `--trust`.
-    pub trust: bool,
 }
 
-/// A validated `dozen update`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdateRequest {
-    /// DIR.
+/// Flags of `dozen status`.
+#[derive(Debug, Args, Default)]
+pub struct StatusArgs {
+    /// Generated repositories, or directories inside them (default `.` without --recursive).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Every repository with a `.dozen/answers.toml` under DIR (repeatable; DIR defaults to `.`).
+    #[arg(short, long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
+    pub recursive: Vec<PathBuf>,
+    /// Exit 1 when a repository is in one of these states (repeatable or comma-separated).
+    #[arg(long, value_name = "STATE", value_delimiter = ',', value_enum)]
+    pub fail_on: Vec<FailOnArg>,
+    /// Machine-readable output on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A `--fail-on` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOnArg {
+    /// Behind its pack, with or without conflicts.
+    Behind,
+    /// Behind, and the update would conflict.
+    Conflicts,
+    /// Files changed away from the pack's output.
+    Drifted,
+    /// Uncommitted changes to tracked files.
+    Dirty,
+    /// The record or the pack cannot be read.
+    Broken,
+}
+
+/// Flags of `dozen adopt`.
+#[derive(Debug, Args, Default)]
+pub struct AdoptArgs {
+    /// The existing repository.
+    #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// `(question, text, origin)` from `--set`.
-    pub explicit: Vec<(String, String, String)>,
-    /// `--pack`.
-    pub pack: Option<String>,
-    /// `--pack-ref`.
-    pub pack_ref: Option<String>,
-    /// `--base`.
-    pub base: Option<String>,
-    /// `--dry-run`.
+    /// The pack to adopt: built-in name, directory, git URL (URL//subdir#ref) or installed name.
+    #[arg(long, value_name = "SRC")]
+    pub pack: String,
+    /// Answer any pack question (repeatable); `name` defaults to the directory's name.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Read answers from a TOML file (`key = value`, or a `.dozen/answers.toml`).
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Accept defaults for everything not given; never prompt.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Compare the repository with a fresh render; write nothing.
+    #[arg(long)]
     pub dry_run: bool,
-    /// `--json`.
+    /// Machine-readable output on stdout.
+    #[arg(long)]
     pub json: bool,
-    /// `--commit`.
-    pub commit: bool,
-    /// `--allow-dirty`.
-    pub allow_dirty: bool,
-}
-
-/// What to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Generate.
-    New(NewRequest),
-    /// List packs.
-    List {
-        /// `--json`.
-        json: bool,
-    },
-    /// Print completions.
-    Completions(clap_complete::Shell),
-    /// A `dozen pack` command.
-    Pack(PackCommand),
-    /// Update a generated project.
-    Update(UpdateRequest),
-}
-
-impl Request {
-    /// Whether the request asked for `--json` output.
-    pub fn json(&self) -> bool {
-        match self {
-            Request::New(new) => new.json,
-            Request::Completions(_) => false,
-            Request::Update(update) => update.json,
-            Request::List { json }
-            | Request::Pack(
-                PackCommand::New { json, .. }
-                | PackCommand::Check { json, .. }
-                | PackCommand::Test { json, .. }
-                | PackCommand::Add { json, .. }
-                | PackCommand::List { json }
-                | PackCommand::Remove { json, .. },
-            ) => *json,
-        }
-    }
 }
 
 /// Whether raw arguments ask for `--json`, for errors found before they parse.
@@ -370,10 +370,25 @@ impl Cli {
             Command::New(args) => Request::New(args.into_request()?),
             Command::List { json } => Request::List { json },
             Command::Completions { shell } => Request::Completions(shell),
-            Command::Pack(command) => Request::Pack(command),
-            Command::Update(args) => Request::Update(args.into_request()?),
+            Command::Pack(command) => Request::Pack(command.into_request()),
+            Command::Update(args) => args.into_request()?,
+            Command::Status(args) => Request::Status(args.into_request()),
+            Command::Adopt(args) => Request::Adopt(args.into_request()?),
         };
         Ok((request, verbosity))
+    }
+}
+
+impl PackCommand {
+    fn into_request(self) -> PackRequest {
+        match self {
+            PackCommand::New { dir, json } => PackRequest::New { dir, json },
+            PackCommand::Check { src, json } => PackRequest::Check { src, json },
+            PackCommand::Test { src, trust, max, json } => PackRequest::Test { src, trust, max, json },
+            PackCommand::Add { src, name, json } => PackRequest::Add { src, name, json },
+            PackCommand::List { json } => PackRequest::List { json },
+            PackCommand::Remove { name, json } => PackRequest::Remove { name, json },
+        }
     }
 }
 
@@ -415,14 +430,49 @@ impl NewArgs {
 }
 
 impl UpdateArgs {
-    fn into_request(self) -> Result<UpdateRequest> {
+    /// One repository: an `UpdateRequest`; several, `--recursive` or `--branch`: an
+    /// `UpdateManyRequest`, which takes none of the flags that only make sense for one.
+    fn into_request(mut self) -> Result<Request> {
+        if !self.recursive.is_empty() || self.dirs.len() > 1 || self.branch.is_some() {
+            let single = [
+                ("--set", !self.set.is_empty()),
+                ("--pack", self.pack.is_some()),
+                ("--pack-ref", self.pack_ref.is_some()),
+                ("--base", self.base.is_some()),
+                ("--commit", self.commit),
+                ("--allow-dirty", self.allow_dirty),
+            ];
+            if let Some((flag, _)) = single.iter().find(|(_, given)| *given) {
+                return Err(Error::Usage {
+                    message: format!(
+                        "{flag} applies to the update of one repository, not to --recursive, several paths or --branch"
+                    ),
+                    hint: format!("drop {flag}, or run `dozen update DIR {flag} …` in each repository"),
+                });
+            }
+            if let Some(branch) = &self.branch
+                && !git2::Branch::name_is_valid(branch).unwrap_or(false)
+            {
+                return Err(Error::Usage {
+                    message: format!("--branch {branch:?} is not a valid git branch name"),
+                    hint: "name a branch such as dozen/update-2024-06".into(),
+                });
+            }
+            return Ok(Request::UpdateMany(UpdateManyRequest {
+                repositories: Repositories { paths: self.dirs, recursive: self.recursive },
+                branch: self.branch,
+                yes: self.yes,
+                dry_run: self.dry_run,
+                json: self.json,
+            }));
+        }
         let mut explicit = Vec::new();
-        for item in self.set {
+        for item in std::mem::take(&mut self.set) {
             let (key, value) = parse_set(&item)?;
             explicit.push((key.clone(), value, format!("--set {key}=…")));
         }
-        Ok(UpdateRequest {
-            dir: self.dir,
+        Ok(Request::Update(UpdateRequest {
+            dir: self.dirs.pop().unwrap_or_else(|| PathBuf::from(".")),
             explicit,
             pack: self.pack,
             pack_ref: self.pack_ref,
@@ -431,6 +481,47 @@ impl UpdateArgs {
             json: self.json,
             commit: self.commit,
             allow_dirty: self.allow_dirty,
+            yes: self.yes,
+        }))
+    }
+}
+
+impl StatusArgs {
+    fn into_request(self) -> StatusRequest {
+        let mut fail_on: Vec<FailOn> = self
+            .fail_on
+            .into_iter()
+            .map(|arg| match arg {
+                FailOnArg::Behind => FailOn::Behind,
+                FailOnArg::Conflicts => FailOn::Conflicts,
+                FailOnArg::Drifted => FailOn::Drifted,
+                FailOnArg::Dirty => FailOn::Dirty,
+                FailOnArg::Broken => FailOn::Broken,
+            })
+            .collect();
+        fail_on.sort();
+        fail_on.dedup();
+        let paths =
+            if self.paths.is_empty() && self.recursive.is_empty() { vec![PathBuf::from(".")] } else { self.paths };
+        StatusRequest { repositories: Repositories { paths, recursive: self.recursive }, fail_on, json: self.json }
+    }
+}
+
+impl AdoptArgs {
+    fn into_request(self) -> Result<AdoptRequest> {
+        let mut explicit = Vec::new();
+        for item in self.set {
+            let (key, value) = parse_set(&item)?;
+            explicit.push((key.clone(), value, format!("--set {key}=…")));
+        }
+        Ok(AdoptRequest {
+            dir: self.dir,
+            pack: self.pack,
+            explicit,
+            answers_file: self.answers,
+            yes: self.yes,
+            dry_run: self.dry_run,
+            json: self.json,
         })
     }
 }
@@ -526,5 +617,49 @@ mod tests {
         assert_eq!(update.dir, std::path::Path::new("."));
         assert!(Cli::try_parse_from(["dozen", "update", "--commit", "--dry-run"]).is_err(), "--commit writes");
         assert!(Cli::try_parse_from(["dozen", "update", "--set", "nokey"]).unwrap().into_request().is_err());
+    }
+
+    #[test]
+    fn update_over_many_repositories_is_its_own_request() {
+        let Request::UpdateMany(many) = request(&["update", "--recursive", "src", "--yes"]) else { panic!() };
+        assert_eq!(many.repositories.recursive, [std::path::PathBuf::from("src")]);
+        assert!(many.yes && many.branch.is_none());
+        let Request::UpdateMany(many) = request(&["update", "a", "b", "--branch", "chore/pack"]) else { panic!() };
+        assert_eq!(many.repositories.paths.len(), 2);
+        assert_eq!(many.branch.as_deref(), Some("chore/pack"));
+        let Request::UpdateMany(many) = request(&["update", "--recursive"]) else { panic!() };
+        assert_eq!(many.repositories.recursive, [std::path::PathBuf::from(".")], "DIR defaults to .");
+        let refused = |args: &[&str]| {
+            let mut argv = vec!["dozen", "update"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap().into_request().is_err()
+        };
+        assert!(refused(&["-r", "src", "--set", "ci=gitlab"]), "--set is for one repository");
+        assert!(refused(&["a", "b", "--commit"]), "--commit is for one repository");
+        assert!(refused(&["--branch", "bad..name"]), "an invalid branch name");
+    }
+
+    #[test]
+    fn status_flags_become_a_status_request() {
+        let Request::Status(status) = request(&["status"]) else { panic!() };
+        assert_eq!(status.repositories.paths, [std::path::PathBuf::from(".")]);
+        let Request::Status(status) =
+            request(&["status", "-r", "src", "--fail-on", "drifted,behind", "--fail-on", "behind"])
+        else {
+            panic!()
+        };
+        assert!(status.repositories.paths.is_empty(), "--recursive alone looks only there");
+        assert_eq!(status.fail_on, [super::FailOn::Behind, super::FailOn::Drifted]);
+        assert!(Cli::try_parse_from(["dozen", "status", "--fail-on", "late"]).is_err());
+    }
+
+    #[test]
+    fn adopt_needs_a_pack() {
+        assert!(Cli::try_parse_from(["dozen", "adopt"]).is_err());
+        let Request::Adopt(adopt) = request(&["adopt", "svc", "--pack", "p", "--set", "lang=go", "-y"]) else {
+            panic!()
+        };
+        assert_eq!((adopt.dir.to_str(), adopt.pack.as_str(), adopt.yes), (Some("svc"), "p", true));
+        assert_eq!(adopt.explicit[0].0, "lang");
     }
 }

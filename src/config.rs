@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::pack::manifest::line_of;
+use crate::input::line_of;
 
 /// Where the user config lives.
 pub fn user_config_path() -> Option<PathBuf> {

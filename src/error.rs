@@ -192,6 +192,15 @@ pub enum Error {
         /// Whether nothing was written.
         dry_run: bool,
     },
+    /// A fleet command's report, already printed, says it failed: `status --fail-on` found a
+    /// repository in one of those states, or an update over many repositories failed in one.
+    #[error("{message}")]
+    Fleet {
+        /// What was found.
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
     /// A trusted hook failed after the project was written: the project stays, git was not run.
     #[error("{what} `{command}` failed with exit code {code}; the project is in {} as generated plus what the hooks before it changed{}", .target.display(), if *.git { ", and has no git repository yet" } else { "" })]
     HookFailed {
@@ -241,7 +250,8 @@ impl Error {
             | Error::Cancelled
             | Error::Command { .. }
             | Error::HookFailed { .. }
-            | Error::Conflicts { .. } => 1,
+            | Error::Conflicts { .. }
+            | Error::Fleet { .. } => 1,
         }
     }
 
@@ -265,6 +275,7 @@ impl Error {
             Error::Dirty { .. } => "dirty",
             Error::NoBase { .. } => "no_base",
             Error::Conflicts { .. } => "conflicts",
+            Error::Fleet { .. } => "fleet",
             Error::Command { .. } => "command_failed",
             Error::HookFailed { .. } => "hook_failed",
         }
@@ -273,7 +284,10 @@ impl Error {
     /// The hint that fixes this error, when there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Usage { hint, .. } | Error::PackSource { hint, .. } | Error::InputFile { hint, .. } => {
+            Error::Usage { hint, .. }
+            | Error::PackSource { hint, .. }
+            | Error::InputFile { hint, .. }
+            | Error::Fleet { hint, .. } => {
                 Some(hint.clone())
             }
             Error::Missing(names) => Some(format!(
@@ -310,7 +324,8 @@ impl Error {
             Error::HookFailed { target, .. } => {
                 Some(format!("fix the cause and run the hook by hand in {}", target.display()))
             }
-            Error::Answers(_) | Error::Pack { .. } | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,
+            Error::Pack { .. } => Some("fix every problem listed; `dozen pack check SRC` lists them all again".into()),
+            Error::Answers(_) | Error::Git(_) | Error::Cancelled | Error::Command { .. } => None,
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn run_all(what: &'static str, hooks: &[&Command], dir: &Path, answers: &Ans
             process.env(format!("DOZEN_{}", answer.name.to_ascii_uppercase()), answer.value.to_string());
         }
         process.stdin(std::process::Stdio::null()).stdout(std::io::stderr());
-        crate::ui::to_stderr(&format!("running {what}: {}\n", crate::untrusted::visible(&hook.run)));
+        crate::output::to_stderr(&format!("running {what}: {}\n", crate::untrusted::visible(&hook.run)));
         let status = process.status().map_err(crate::error::io("running hook in", dir))?;
         let code = status.code().unwrap_or(-1);
         runs.push(HookRun { command: hook.run.clone(), code });

@@ -36,6 +36,11 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// The 1-based line of a byte offset in `text`, for `file:line` in messages.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 /// What kind of non-regular file `meta` describes.
 pub fn kind(meta: &std::fs::Metadata) -> &'static str {
     let t = meta.file_type();

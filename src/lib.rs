@@ -2,37 +2,43 @@
 //! the only orchestrator: Request → Pack → Answers → Plan → written tree → git → Report, each stage
 //! a plain value handed to the next.
 
+pub mod adopt;
 pub mod answers;
 pub mod check;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub mod error;
+pub mod fleet;
 pub mod git;
-pub mod hook;
-pub mod input;
+pub(crate) mod hook;
+pub(crate) mod input;
+pub(crate) mod interrupt;
 pub mod list;
 pub mod matrix;
 pub mod name;
 pub mod new;
+pub(crate) mod output;
 pub mod pack;
 pub mod pack_command;
 pub mod plan;
 pub mod prompt;
-pub mod record;
+pub(crate) mod record;
+pub(crate) mod relpath;
 pub mod render;
 pub mod report;
-pub mod scaffold;
+pub mod request;
+pub(crate) mod scaffold;
 pub mod ui;
-pub mod untrusted;
+pub(crate) mod untrusted;
 pub mod update;
 pub mod value;
-pub mod write;
+pub(crate) mod write;
 
 use std::io::IsTerminal;
 
-use crate::cli::{Request, Verbosity};
 use crate::error::{Error, Result};
 use crate::prompt::{Dialoguer, NoPrompt};
+use crate::request::{Request, Verbosity};
 
 /// dozen's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -68,6 +74,27 @@ pub fn run(request: Request, verbosity: Verbosity) -> Result<()> {
                 0 => Ok(()),
                 count => Err(Error::Conflicts { count, dry_run: report.dry_run }),
             }
+        }
+        Request::UpdateMany(request) => {
+            let report = fleet::update_many(&request)?;
+            ui::print_update_many(&report, request.json, verbosity);
+            fleet::many::verdict(&report)
+        }
+        Request::Status(request) => {
+            let report = fleet::status(&request)?;
+            ui::print_status(&report, request.json);
+            fleet::verdict(&report)
+        }
+        Request::Adopt(request) => {
+            let interactive =
+                !request.yes && !request.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            let report = if interactive {
+                adopt::adopt(&request, &mut Dialoguer::new(), true)?
+            } else {
+                adopt::adopt(&request, &mut NoPrompt, false)?
+            };
+            ui::print_adopt(&report, request.json, verbosity);
+            Ok(())
         }
         Request::Completions(shell) => {
             let mut command = <cli::Cli as clap::CommandFactory>::command();

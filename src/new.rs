@@ -3,10 +3,7 @@
 //! project) → staged write → trusted hooks in the project → git. Hooks run before the first
 //! commit, so what they change is in it and the new repository is clean.
 
-use std::collections::BTreeMap;
-
 use crate::answers::{self, Answers, Inputs};
-use crate::cli::NewRequest;
 use crate::error::{Error, Result};
 use crate::git::{self, BaseFile, GitOutcome};
 use crate::pack::{self, Pack, Source};
@@ -14,6 +11,7 @@ use crate::plan::{self, Plan};
 use crate::prompt::Prompter;
 use crate::render::Renderer;
 use crate::report::NewReport;
+use crate::request::NewRequest;
 use crate::{check, config, hook, write};
 
 /// `dozen new`: everything from the request to the report.
@@ -24,18 +22,14 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         Some(text) => Source::parse(text)?,
         None => Source::Builtin(pack::source::DEFAULT_PACK.to_owned()),
     };
-    let mut pack = Pack::load(&source)?;
-    let problems = check::structure_problems(&pack);
-    if !problems.is_empty() {
-        return Err(Error::Pack { pack: pack.id().source.clone(), problems });
-    }
+    let mut pack = check::load(&source)?;
     let renderer = Renderer::for_pack(&pack)?;
     let inputs = Inputs {
         explicit: request.explicit.clone(),
         file: request.answers_file.as_deref().map(config::answers_file).transpose()?,
         config: config::user_defaults()?,
         interactive,
-        user: user_identity(),
+        user: answers::user_identity(),
     };
     let answers = answers::resolve(&pack, &inputs, &renderer, prompter)?;
     let project = answers.project.as_ref().ok_or_else(|| Error::Usage {
@@ -105,7 +99,10 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         other => other,
     })?;
     if request.git {
-        report.git = record_in_git(&target, &plan, &answers, exists, request.git_add)?;
+        // Hook (names-limits): the commit author fallback is the answer of the pack's
+        // `commit_author` question, not a question the engine knows by name.
+        let author = pack.manifest.questions.iter().find(|q| q.commit_author).and_then(|q| answers.get(&q.name));
+        report.git = record_in_git(&target, &plan, author.and_then(|v| v.as_str()), exists, request.git_add)?;
     }
     Ok(report)
 }
@@ -115,7 +112,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
 fn record_in_git(
     target: &std::path::Path,
     plan: &Plan,
-    answers: &Answers,
+    author: Option<&str>,
     exists: bool,
     git_add: bool,
 ) -> Result<GitOutcome> {
@@ -131,7 +128,7 @@ fn record_in_git(
     match enclosing {
         Some(_) if git_add => git::add_to_parent(target, &base),
         Some(repository) => Ok(GitOutcome::InsideWorkTree { repository: repository.display().to_string() }),
-        None => git::init_and_commit(target, &base, answers.get("author").and_then(|v| v.as_str())),
+        None => git::init_and_commit(target, &base, author),
     }
 }
 
@@ -165,13 +162,6 @@ fn trust_hooks(hooks: &[&pack::manifest::Command], prompter: &mut dyn Prompter, 
     }
     prompter.show(&format!("The pack wants to run these commands in the new project:\n{list}"));
     prompter.confirm("Run them?", false)
-}
-
-/// `user.name` and `user.email` for default expressions: git config, else `$USER`.
-pub(crate) fn user_identity() -> BTreeMap<String, String> {
-    let (name, email) = git::config_identity();
-    let name = name.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "Unknown Author".to_owned());
-    BTreeMap::from([("name".to_owned(), name), ("email".to_owned(), email.unwrap_or_default())])
 }
 
 /// `to` as a relative path from the directory `from` (both made absolute, `.` and `..` resolved

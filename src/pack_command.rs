@@ -2,15 +2,15 @@
 //! Each arm takes the request to a report and hands it to `ui`; the work lives in `scaffold`,
 //! `check`, `matrix` and `pack::store`.
 
-use crate::cli::PackCommand;
 use crate::error::Result;
 use crate::pack::{self, Pack, Source};
+use crate::request::PackRequest;
 use crate::{check, matrix, scaffold, ui};
 
 /// Runs one `dozen pack` command and prints its result.
-pub fn run(command: PackCommand) -> Result<()> {
+pub fn run(command: PackRequest) -> Result<()> {
     match command {
-        PackCommand::New { dir, json } => {
+        PackRequest::New { dir, json } => {
             let files = scaffold::create(&dir)?;
             ui::print_value(
                 &serde_json::json!({ "dir": dir.display().to_string(), "files": files }),
@@ -18,7 +18,7 @@ pub fn run(command: PackCommand) -> Result<()> {
                 &format!("Created pack in {} ({} files). Next: dozen pack check {0}", dir.display(), files.len()),
             );
         }
-        PackCommand::Check { src, json } => {
+        PackRequest::Check { src, json } => {
             let report = check::check(&Source::parse(&src)?)?;
             ui::print_value(
                 &report,
@@ -29,7 +29,7 @@ pub fn run(command: PackCommand) -> Result<()> {
                 ),
             );
         }
-        PackCommand::Test { src, trust, max, json } => {
+        PackRequest::Test { src, trust, max, json } => {
             let report = matrix::test(&Source::parse(&src)?, trust, max)?;
             let summary = format!(
                 "{} {}: rendered {} of {} combinations{}{}",
@@ -42,7 +42,7 @@ pub fn run(command: PackCommand) -> Result<()> {
             );
             ui::print_value(&report, json, &summary);
         }
-        PackCommand::Add { src, name, json } => {
+        PackRequest::Add { src, name, json } => {
             let pack = Pack::load(&Source::parse(&src)?)?;
             let name = name.unwrap_or_else(|| pack.id().name.clone());
             let installed = pack::store::Store::open()?.add(&name, &pack)?;
@@ -55,7 +55,7 @@ pub fn run(command: PackCommand) -> Result<()> {
             );
             ui::print_value(&installed, json, &human);
         }
-        PackCommand::List { json } => {
+        PackRequest::List { json } => {
             let packs = pack::store::Store::open()?.list()?;
             let text = if packs.is_empty() {
                 "No installed packs. Add one with `dozen pack add SRC`.".to_owned()
@@ -70,7 +70,7 @@ pub fn run(command: PackCommand) -> Result<()> {
             };
             ui::print_value(&serde_json::json!({ "packs": packs }), json, &text);
         }
-        PackCommand::Remove { name, json } => {
+        PackRequest::Remove { name, json } => {
             let removed = pack::store::Store::open()?.remove(&name)?;
             ui::print_value(&removed, json, &format!("Removed {} {}", removed.name, removed.version));
         }

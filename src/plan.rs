@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::answers::Answers;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pack::{Contents, Pack};
 use crate::render::{Renderer, TEMPLATE_SUFFIX};
 
@@ -174,7 +174,7 @@ pub fn build(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan
             } else {
                 (path, Body::Bytes(file.contents.clone()))
             };
-            check_path(&path, source)?;
+            crate::relpath::check(&path, source)?;
             files.push(PlannedFile { path, source: source.clone(), body, executable: file.executable, templated });
         }
     }
@@ -213,44 +213,4 @@ fn render_path(rel: &str, source: &str, renderer: &Renderer, context: &tera::Con
         segments.push(rendered);
     }
     Ok(Some(segments.join("/")))
-}
-
-/// Refuses paths that would leave the project or write into its git directory.
-pub fn check_path(path: &str, source: &str) -> Result<()> {
-    let refuse = |reason: &str| {
-        Err(Error::UnsafePath { path: path.to_owned(), source_file: source.to_owned(), reason: reason.to_owned() })
-    };
-    if path.is_empty() {
-        return refuse("the path is empty");
-    }
-    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
-        return refuse("it is absolute");
-    }
-    for segment in path.split(['/', '\\']) {
-        match segment {
-            ".." => return refuse("it contains `..`"),
-            "" | "." => return refuse("it has an empty or `.` segment"),
-            ".git" => return refuse("it writes into `.git`"),
-            _ => {}
-        }
-        if segment.contains('\0') {
-            return refuse("it contains a NUL byte");
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_path;
-
-    #[test]
-    fn unsafe_paths_are_refused() {
-        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", ".git/config", "C:/x", "./a"] {
-            assert!(check_path(bad, "t").is_err(), "{bad}");
-        }
-        for good in ["a", ".github/workflows/ci.yml", "src/main.rs", "a..b/c"] {
-            assert!(check_path(good, "t").is_ok(), "{good}");
-        }
-    }
 }

@@ -80,14 +80,14 @@ impl Prompter for Dialoguer {
     }
 
     fn refuse(&mut self, reason: &str) {
-        crate::ui::to_stderr(&format!(
+        crate::output::to_stderr(&format!(
             "{}\n",
             console::style(format!("  {}", crate::untrusted::visible(reason))).red()
         ));
     }
 
     fn show(&mut self, text: &str) {
-        crate::ui::to_stderr(&format!("{}\n", crate::untrusted::visible_lines(text, true)));
+        crate::output::to_stderr(&format!("{}\n", crate::untrusted::visible_lines(text, true)));
     }
 }
 
@@ -119,4 +119,65 @@ fn unreachable_prompt<T>(prompt: &str) -> Result<T> {
         message: format!("dozen tried to ask {prompt:?} in a run that cannot prompt"),
         hint: "please report this; pass the answer with --set meanwhile".into(),
     })
+}
+
+/// A prompter that plays back a script of replies, in order, and records every prompt it was
+/// shown: the seam through which the interactive flow is tested without a terminal.
+#[derive(Debug, Default)]
+pub struct Scripted {
+    /// Replies still to give: text for input and secrets, `"y"`/`"n"` for confirms, the chosen
+    /// value's label prefix for select, comma-separated label prefixes for multi-select.
+    pub replies: std::collections::VecDeque<String>,
+    /// Every prompt asked, in order.
+    pub asked: Vec<String>,
+    /// Every refusal shown.
+    pub refused: Vec<String>,
+}
+
+impl Scripted {
+    /// A prompter that will reply `replies` in order.
+    pub fn new(replies: &[&str]) -> Scripted {
+        Scripted { replies: replies.iter().map(|r| (*r).to_owned()).collect(), ..Scripted::default() }
+    }
+
+    fn next(&mut self, prompt: &str) -> Result<String> {
+        self.asked.push(prompt.to_owned());
+        self.replies.pop_front().ok_or(Error::Cancelled)
+    }
+
+    fn pick(items: &[String], reply: &str) -> Result<usize> {
+        items.iter().position(|i| i.starts_with(reply)).ok_or_else(|| Error::Usage {
+            message: format!("scripted reply {reply:?} is none of {items:?}"),
+            hint: "fix the test's script".into(),
+        })
+    }
+}
+
+impl Prompter for Scripted {
+    fn input(&mut self, prompt: &str, default: Option<&str>) -> Result<String> {
+        let reply = self.next(prompt)?;
+        Ok(if reply.is_empty() { default.unwrap_or_default().to_owned() } else { reply })
+    }
+    fn secret(&mut self, prompt: &str) -> Result<String> {
+        self.next(prompt)
+    }
+    fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool> {
+        let reply = self.next(prompt)?;
+        Ok(if reply.is_empty() { default } else { reply == "y" })
+    }
+    fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
+        let reply = self.next(prompt)?;
+        if reply.is_empty() { Ok(default) } else { Self::pick(items, &reply) }
+    }
+    fn multi_select(&mut self, prompt: &str, items: &[String], defaults: &[bool]) -> Result<Vec<usize>> {
+        let reply = self.next(prompt)?;
+        if reply.is_empty() {
+            return Ok(defaults.iter().enumerate().filter(|(_, on)| **on).map(|(i, _)| i).collect());
+        }
+        reply.split(',').map(|r| Self::pick(items, r.trim())).collect()
+    }
+    fn refuse(&mut self, reason: &str) {
+        self.refused.push(reason.to_owned());
+    }
+    fn show(&mut self, _: &str) {}
 }

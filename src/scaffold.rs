@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result, io};
+use crate::error::Result;
+use crate::plan::{Body, Plan, PlannedFile};
 
 const FILES: &[(&str, &str)] = &[
     (
@@ -71,20 +72,33 @@ template = "Created {{ project.slug }}. Next: cd {{ project.slug }}"
 
 /// Writes the scaffold into `dir`, which must not exist or be empty.
 pub fn create(dir: &Path) -> Result<Vec<String>> {
-    if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(Error::TargetExists(dir.to_path_buf()));
-    }
     let name = crate::name::slug(&dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let name = if name.is_empty() { "my-pack".to_owned() } else { name };
     let version = crate::version();
-    let mut written = Vec::new();
-    for (path, text) in FILES {
-        let full = dir.join(path);
-        std::fs::create_dir_all(full.parent().expect("files have a parent")).map_err(io("creating", dir))?;
-        let text =
-            text.replace("{{NAME}}", &name).replace("{{DOZEN}}", &format!("{}.{}", version.major, version.minor));
-        std::fs::write(&full, text).map_err(io("writing", &full))?;
-        written.push((*path).to_owned());
+    let files = FILES
+        .iter()
+        .map(|(path, text)| PlannedFile {
+            path: (*path).to_owned(),
+            source: "dozen".to_owned(),
+            body: Body::Text(
+                text.replace("{{NAME}}", &name).replace("{{DOZEN}}", &format!("{}.{}", version.major, version.minor)),
+            ),
+            executable: false,
+            templated: false,
+        })
+        .collect();
+    let plan = Plan { files };
+    // Written like a project: staged beside the target and renamed into place, never half a pack.
+    let interrupt = crate::write::Interrupt::install();
+    if crate::write::prepare(dir, false)? {
+        let changes: Vec<(&str, crate::write::Change<'_>)> = plan
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), crate::write::Change::Write { bytes: f.body.bytes(), executable: false }))
+            .collect();
+        crate::write::apply(dir, &changes, &interrupt)?;
+    } else {
+        crate::write::stage(&plan, dir, &interrupt)?.commit(&interrupt)?;
     }
-    Ok(written)
+    Ok(FILES.iter().map(|(path, _)| (*path).to_owned()).collect())
 }

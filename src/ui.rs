@@ -3,13 +3,11 @@
 //! exactly one JSON document, on failure too. A closed pipe on either stream is not an error
 //! (`dozen list | head -1`): output stops quietly and the exit code stays the command's own.
 
-use std::io::Write;
-
 use console::style;
 
-use crate::cli::Verbosity;
 use crate::error::Error;
 use crate::report::{ListReport, NewReport};
+use crate::request::Verbosity;
 use crate::update::base::Origin;
 use crate::update::merge::Action;
 use crate::update::report::UpdateReport;
@@ -26,22 +24,14 @@ pub fn init_colour() {
 /// meaning or goes away (docs/json.md).
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
-/// Writes to stderr; a closed or broken stderr is ignored.
-pub fn to_stderr(text: &str) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
-/// Writes to stdout; a closed or broken stdout is ignored.
-pub fn to_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-}
+pub use crate::output::{to_stderr, to_stdout};
 
 /// Prints an error: with `json`, as the one JSON document on stdout (and nothing else); otherwise
 /// every part of it and the hint that fixes it on stderr.
 pub fn print_error(err: &Error, json: bool) {
-    // An update with conflicts already printed its report, which counts them: one document only.
-    if json && matches!(err, Error::Conflicts { .. }) {
+    // An update with conflicts, or a fleet command, already printed its report, which says why:
+    // one document only.
+    if json && matches!(err, Error::Conflicts { .. } | Error::Fleet { .. }) {
         return;
     }
     if json {
@@ -328,4 +318,231 @@ pub fn print_json<T: serde::Serialize>(value: &T) {
     };
     let text = serde_json::to_string_pretty(&value).expect("reports always serialize");
     to_stdout(&format!("{text}\n"));
+}
+
+/// A path as the user would type it: relative to the current directory when it is under it.
+fn shown_path(path: &str) -> String {
+    let cwd = std::env::current_dir().ok().and_then(|d| d.canonicalize().ok());
+    let relative = cwd.as_deref().and_then(|cwd| std::path::Path::new(path).strip_prefix(cwd).ok());
+    match relative {
+        Some(rel) if rel.as_os_str().is_empty() => ".".to_owned(),
+        Some(rel) => rel.display().to_string(),
+        None => path.to_owned(),
+    }
+}
+
+/// A list of files for a table cell: the first few, then how many more.
+fn few(files: &[String]) -> String {
+    let more = files.len().saturating_sub(3);
+    let mut shown = files.iter().take(3).map(|f| crate::untrusted::visible(f)).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        shown.push_str(&format!(" +{more} more"));
+    }
+    shown
+}
+
+/// Pads `text` to `width` characters, then styles it (so colour codes do not break the columns).
+fn cell(text: &str, width: usize, paint: impl Fn(String) -> console::StyledObject<String>) -> String {
+    let padding = width.saturating_sub(console::measure_text_width(text));
+    format!("{}{}", paint(text.to_owned()), " ".repeat(padding))
+}
+
+/// Prints `dozen status`: one row per repository on stdout, the counts on stderr.
+pub fn print_status(report: &crate::fleet::report::StatusReport, json: bool) {
+    use crate::fleet::report::State;
+    if json {
+        print_json(report);
+        return;
+    }
+    let rows: Vec<[String; 6]> = report
+        .repositories
+        .iter()
+        .map(|r| {
+            let detail = match r.state {
+                State::BehindConflicts => format!("conflicts: {}", few(&r.conflicts)),
+                State::Behind => format!("{} file{} to update", r.changes, if r.changes == 1 { "" } else { "s" }),
+                State::Drifted => format!("edited: {}", few(&r.drifted)),
+                State::Dirty => format!("uncommitted: {}", few(&r.dirty)),
+                State::Broken => crate::untrusted::visible(r.reason.as_deref().unwrap_or_default()),
+                State::Current => String::new(),
+            };
+            let newest = match (&r.newest, &r.release_tag) {
+                (Some(version), Some(tag)) if tag.trim_start_matches(['v', 'V']) != version => {
+                    format!("{version} ({})", crate::untrusted::visible(tag))
+                }
+                (Some(version), _) => version.clone(),
+                (None, _) => "-".to_owned(),
+            };
+            [
+                crate::untrusted::visible(&shown_path(&r.path)),
+                crate::untrusted::visible(r.pack.as_deref().unwrap_or("-")),
+                r.recorded.clone().unwrap_or_else(|| "-".into()),
+                newest,
+                r.state.as_str().to_owned(),
+                detail,
+            ]
+        })
+        .collect();
+    let header = ["REPOSITORY", "PACK", "RECORDED", "NEWEST", "STATE", ""];
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| console::measure_text_width(&r[i])).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let line = |cells: &[String; 6], state: Option<State>, out: &mut String| {
+        let mut text = String::new();
+        for (i, width) in widths.iter().enumerate() {
+            let paint = |s: String| match (i, state) {
+                (4, Some(State::Current)) => style(s).green(),
+                (4, Some(State::Behind)) => style(s).yellow(),
+                (4, Some(State::BehindConflicts | State::Broken)) => style(s).red().bold(),
+                (4, Some(State::Drifted | State::Dirty)) => style(s).cyan(),
+                _ => style(s),
+            };
+            text.push_str(&cell(&cells[i], *width, paint));
+            text.push_str("  ");
+        }
+        text.push_str(&cells[5]);
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header.map(str::to_owned), None, &mut out);
+    for (row, repository) in rows.iter().zip(&report.repositories) {
+        line(row, Some(repository.state), &mut out);
+    }
+    to_stdout(&out);
+    let c = &report.counts;
+    let mut summary = format!(
+        "{} repositor{}: {} current, {} behind, {} behind with conflicts, {} drifted, {} dirty, {} broken\n",
+        report.repositories.len(),
+        if report.repositories.len() == 1 { "y" } else { "ies" },
+        c.current,
+        c.behind,
+        c.behind_conflicts,
+        c.drifted,
+        c.dirty,
+        c.broken
+    );
+    for r in report.repositories.iter().filter(|r| r.fix.is_some()) {
+        summary.push_str(&format!(
+            "  {} {}: {}\n",
+            style("fix:").green(),
+            crate::untrusted::visible(&shown_path(&r.path)),
+            crate::untrusted::visible(r.fix.as_deref().unwrap_or_default())
+        ));
+    }
+    to_stderr(&summary);
+}
+
+/// Prints `dozen update` over many repositories: what was done to each.
+pub fn print_update_many(report: &crate::fleet::report::UpdateManyReport, json: bool, verbosity: Verbosity) {
+    use crate::fleet::report::Done;
+    if json {
+        print_json(report);
+        return;
+    }
+    if verbosity == Verbosity::Quiet {
+        return;
+    }
+    let mut out = String::new();
+    let width = report.repositories.iter().map(|r| shown_path(&r.path).chars().count()).max().unwrap_or(0);
+    for r in &report.repositories {
+        let word = format!("{:<12}", r.action.as_str());
+        let word = match r.action {
+            Done::Updated | Done::WouldUpdate => style(word).green(),
+            Done::UpToDate => style(word).dim(),
+            Done::Skipped => style(word).yellow(),
+            Done::Failed => style(word).red().bold(),
+        };
+        let versions = match (&r.from, &r.to) {
+            (Some(from), Some(to)) if from != to => format!("{from} → {to}"),
+            (Some(version), _) => version.clone(),
+            _ => String::new(),
+        };
+        let detail = match r.action {
+            Done::Updated => format!(
+                "{versions}, {} file{} on branch {} ({})",
+                r.files,
+                if r.files == 1 { "" } else { "s" },
+                r.branch.as_deref().unwrap_or_default(),
+                r.commit.as_deref().map_or("", |c| &c[..c.len().min(12)])
+            ),
+            Done::WouldUpdate => format!(
+                "{versions}, {} file{} on branch {}",
+                r.files,
+                if r.files == 1 { "" } else { "s" },
+                r.branch.as_deref().unwrap_or_default()
+            ),
+            Done::UpToDate => versions,
+            Done::Skipped | Done::Failed => crate::untrusted::visible(r.reason.as_deref().unwrap_or_default()),
+        };
+        out.push_str(&format!("  {word} {:<width$}  {detail}\n", crate::untrusted::visible(&shown_path(&r.path))));
+    }
+    let updated = report.repositories.iter().filter(|r| matches!(r.action, Done::Updated | Done::WouldUpdate)).count();
+    out.push_str(&format!(
+        "{} {updated} of {} repositor{} {}{}\n",
+        style("✓").green(),
+        report.repositories.len(),
+        if report.repositories.len() == 1 { "y" } else { "ies" },
+        if report.dry_run { "would be updated" } else { "updated" },
+        if updated > 0 && !report.dry_run {
+            ", each on its new branch (now checked out; the branch it was on is unchanged)"
+        } else {
+            ""
+        }
+    ));
+    to_stderr(&out);
+}
+
+/// Prints `dozen adopt`: how far the repository is from a fresh render.
+pub fn print_adopt(report: &crate::adopt::AdoptReport, json: bool, verbosity: Verbosity) {
+    use crate::adopt::Comparison;
+    if json {
+        print_json(report);
+        return;
+    }
+    if verbosity == Verbosity::Quiet {
+        return;
+    }
+    let mut out = format!(
+        "{} {} under {} {}\n",
+        if report.dry_run { "Would adopt" } else { "Adopted" },
+        style(&report.project).bold(),
+        crate::untrusted::visible(&report.pack.name),
+        report.pack.version
+    );
+    let mut extra = 0;
+    for file in &report.files {
+        if file.state == Comparison::Extra && verbosity != Verbosity::Verbose {
+            extra += 1;
+            if extra > 10 {
+                continue;
+            }
+        }
+        let word = format!("{:<8}", file.state.as_str());
+        let word = match file.state {
+            Comparison::Differs => style(word).yellow(),
+            Comparison::Missing => style(word).red(),
+            _ => style(word).dim(),
+        };
+        out.push_str(&format!("  {word} {}\n", crate::untrusted::visible(&file.path)));
+    }
+    if extra > 10 {
+        out.push_str(&format!("  … and {} more extra files (-v lists them)\n", extra - 10));
+    }
+    out.push_str(&format!(
+        "{} {} same, {} differ, {} missing, {} extra (not rendered by the pack)\n",
+        style("✓").green(),
+        report.same,
+        report.differs,
+        report.missing,
+        report.extra
+    ));
+    if !report.dry_run {
+        let base = report.base.as_ref().map(|b| format!(" and {} at {}", b.name, &b.commit[..12])).unwrap_or_default();
+        out.push_str(&format!(
+            "  wrote {}{base}; commit it (`git add {0} && git commit`), then `dozen status` and `dozen update` work here\n",
+            report.record
+        ));
+    }
+    to_stderr(&out);
 }

@@ -9,17 +9,16 @@
 //!   next run on that tree rolls it back (`recover`) and says so.
 //!
 //! Staging directories carry the pid of their owner, so leftovers of dead runs are found and
-//! cleaned without ever touching those of a run still going. SIGINT, SIGTERM and SIGHUP are caught
-//! (`Interrupt`) before the first side effect and checked between steps.
+//! cleaned without ever touching those of a run still going. Signals (`interrupt`) are checked
+//! between steps.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, io};
+pub use crate::interrupt::Interrupt;
 use crate::plan::Plan;
 
 /// Environment variable that injects a failure before the N-th step of `apply` (debug builds).
@@ -28,45 +27,6 @@ pub const FAIL_AFTER: &str = "DOZEN_TEST_FAIL_AFTER";
 /// Environment variable that aborts the process before the N-th step of `apply` (debug builds),
 /// as a `kill -9` would, to test `recover`.
 pub const CRASH_AFTER: &str = "DOZEN_TEST_CRASH_AFTER";
-
-/// Set by SIGINT, SIGTERM or SIGHUP; checked between steps. One handler for the whole process,
-/// shared by the writer and the git fetcher.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
-
-/// The process-wide flag, registered once.
-static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-
-impl Interrupt {
-    /// Registers SIGINT, SIGTERM and SIGHUP (once per process) to set the flag instead of killing
-    /// the process, and returns a handle on it.
-    pub fn install() -> Interrupt {
-        Interrupt(Arc::clone(FLAG.get_or_init(|| {
-            let flag = Arc::new(AtomicBool::new(false));
-            #[cfg(unix)]
-            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
-                // Failure to register only means a signal kills the process the default way.
-                let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
-            }
-            flag
-        })))
-    }
-
-    /// The shared flag itself, for code that polls it while waiting on a child process.
-    pub fn flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.0)
-    }
-
-    /// Whether a signal arrived.
-    pub fn raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// `Err(Cancelled)` once a signal arrived.
-    pub fn check(&self) -> Result<()> {
-        if self.raised() { Err(Error::Cancelled) } else { Ok(()) }
-    }
-}
 
 /// A project written into its staging directory, not yet in place.
 pub struct Staged {
@@ -407,7 +367,7 @@ pub fn recover(root: &Path) -> Result<usize> {
                 source,
             })?;
             rolled_back += 1;
-            crate::ui::to_stderr(&format!(
+            crate::output::to_stderr(&format!(
                 "note: rolled back an interrupted write into {} (a run that died part way)\n",
                 root.display()
             ));

@@ -39,13 +39,13 @@ pub fn offline() -> bool {
     OFFLINE.load(Ordering::SeqCst)
 }
 
-/// Whether SIGINT, SIGTERM or SIGHUP arrived (the one process-wide handler of `write::Interrupt`).
+/// Whether SIGINT, SIGTERM or SIGHUP arrived (the one process-wide handler of `interrupt::Interrupt`).
 pub fn interrupted() -> bool {
-    crate::write::Interrupt::install().raised()
+    crate::interrupt::Interrupt::install().raised()
 }
 
 fn install_interrupt() -> Arc<AtomicBool> {
-    crate::write::Interrupt::install().flag()
+    crate::interrupt::Interrupt::install().flag()
 }
 
 /// The files of one commit of a pack repository, in the cache.

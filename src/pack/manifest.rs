@@ -84,6 +84,27 @@ pub struct Question {
     /// A string answer may hold newlines (and tabs); other control characters are always refused.
     #[serde(default)]
     pub multiline: bool,
+    /// Answers refused when a condition holds, e.g. project names that would shadow a package of
+    /// the chosen stack (`[[questions.reserved]]`); string questions only.
+    #[serde(default)]
+    pub reserved: Vec<Reserved>,
+    /// This string question's answer is the first commit's author when git config has no
+    /// `user.name`; at most one question may say so.
+    #[serde(default)]
+    pub commit_author: bool,
+}
+
+/// Answers a string question refuses while a condition holds (`[[questions.reserved]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reserved {
+    /// The refused answers, compared as snake_case identifiers (`tower-http` is `tower_http`).
+    pub names: Vec<String>,
+    /// Tera condition over the answers; without one the names are always refused. It may name
+    /// later questions: the rule is checked when the answer that makes it hold is given.
+    pub when: Option<String>,
+    /// Why, shown after the name: `"a module of Python's standard library"`.
+    pub reason: String,
 }
 
 impl Question {
@@ -243,21 +264,35 @@ impl Manifest {
                 })
                 .unwrap_or_default()
         };
-        let questions = strings("questions", "name")
-            .into_iter()
-            .map(|name| Question {
-                name,
-                kind: Kind::String,
-                prompt: None,
-                help: None,
-                default: None,
-                choices: Vec::new(),
-                validate: None,
-                when: None,
-                secret: false,
-                multiline: false,
+        // Each question on its own: the ones that parse are kept whole (their expressions are
+        // checked), the others by name only.
+        let questions = table
+            .get("questions")
+            .and_then(toml::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        item.clone().try_into::<Question>().ok().or_else(|| {
+                            Some(Question {
+                                name: item.get("name")?.as_str()?.to_owned(),
+                                kind: Kind::String,
+                                prompt: None,
+                                help: None,
+                                default: None,
+                                choices: Vec::new(),
+                                validate: None,
+                                when: None,
+                                secret: false,
+                                multiline: false,
+                                reserved: Vec::new(),
+                                commit_author: false,
+                            })
+                        })
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let layers = strings("layers", "path").into_iter().map(|path| Layer { path, when: None }).collect();
         Some(Manifest {
             pack: PackInfo {
@@ -324,8 +359,31 @@ impl Manifest {
             );
         }
         let mut seen = std::collections::HashSet::new();
+        let authors: Vec<&str> = self.questions.iter().filter(|q| q.commit_author).map(|q| q.name.as_str()).collect();
+        if authors.len() > 1 {
+            problem(
+                "commit_author",
+                format!("questions {} all say `commit_author = true`", authors.join(", ")),
+                "keep `commit_author` on one question",
+            );
+        }
         for q in &self.questions {
             let needle = format!("name = \"{}\"", q.name);
+            if q.kind != Kind::String && (q.commit_author || !q.reserved.is_empty()) {
+                let field = if q.commit_author { "commit_author" } else { "reserved" };
+                problem(
+                    &needle,
+                    format!("question {:?}: `{field}` only applies to string questions", q.name),
+                    &format!("remove `{field}` or make the question a string"),
+                );
+            }
+            for rule in q.reserved.iter().filter(|r| r.names.is_empty()) {
+                problem(
+                    &needle,
+                    format!("question {:?}: a `reserved` rule ({}) lists no names", q.name, rule.reason),
+                    "list the refused answers in `names`, or remove the rule",
+                );
+            }
             if !is_identifier(&q.name) {
                 problem(
                     &needle,
@@ -363,7 +421,7 @@ impl Manifest {
                 );
             }
             let regex = match &q.validate {
-                Some(v) if q.kind != Kind::String => {
+                Some(_) if q.kind != Kind::String => {
                     problem(
                         &needle,
                         format!("question {:?}: `validate` only applies to string questions", q.name),
@@ -438,10 +496,7 @@ impl Manifest {
     }
 }
 
-/// The 1-based line of a byte offset.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
+pub use crate::input::line_of;
 
 /// The top-level keys of `pack.toml`.
 const TOP_LEVEL: &[&str] = &["pack", "questions", "layers", "data", "message", "hooks", "checks", "remove"];
@@ -542,5 +597,54 @@ mod tests {
         assert!(lines.contains(&Some(13)), "the unknown field, at its line: {err:#?}");
         assert!(lines.contains(&Some(16)), "the wrong type, at its line: {err:#?}");
         assert!(found.iter().all(|(_, named)| *named), "{err:#?}");
+    }
+
+    #[test]
+    fn reserved_names_and_commit_author_are_read_and_checked() {
+        let head = "[pack]\nname = \"a\"\nversion = \"1.0.0\"\n\n";
+        let good = format!(
+            "{head}[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[questions.reserved]]\n\
+             when = \"lang == 'python'\"\nnames = [\"platform\", \"email\"]\nreason = \"a Python standard module\"\n\n\
+             [[questions]]\nname = \"author\"\ntype = \"string\"\ncommit_author = true\n"
+        );
+        let manifest = Manifest::parse(&good, "pack.toml").expect("parses");
+        let rule = &manifest.questions[0].reserved[0];
+        assert_eq!(rule.names, ["platform", "email"]);
+        assert_eq!(rule.when.as_deref(), Some("lang == 'python'"));
+        assert!(manifest.questions[1].commit_author);
+        assert_eq!(problems(&good), Vec::<String>::new());
+
+        let cases = [
+            (
+                "[[questions]]\nname = \"name\"\ntype = \"string\"\n[[questions]]\nname = \"k8s\"\ntype = \"bool\"\n\
+                 [[questions.reserved]]\nnames = [\"x\"]\nreason = \"r\"\n",
+                "`reserved` only applies to string questions",
+            ),
+            (
+                "[[questions]]\nname = \"name\"\ntype = \"string\"\n[[questions.reserved]]\nnames = []\nreason = \"r\"\n",
+                "lists no names",
+            ),
+            (
+                "[[questions]]\nname = \"name\"\ntype = \"string\"\ncommit_author = true\n\
+                 [[questions]]\nname = \"owner\"\ntype = \"string\"\ncommit_author = true\n",
+                "questions name, owner all say `commit_author = true`",
+            ),
+            (
+                "[[questions]]\nname = \"name\"\ntype = \"string\"\n[[questions]]\nname = \"n\"\ntype = \"int\"\ncommit_author = true\n",
+                "`commit_author` only applies to string questions",
+            ),
+        ];
+        for (body, want) in cases {
+            let found = problems(&format!("{head}{body}"));
+            assert!(found.len() == 1 && found[0].contains(want), "{body}: {found:#?}");
+        }
+        let err = Manifest::parse(
+            &format!(
+                "{head}[[questions]]\nname = \"name\"\ntype = \"string\"\n[[questions.reserved]]\nnames = [\"x\"]\n"
+            ),
+            "pack.toml",
+        )
+        .unwrap_err();
+        assert!(err.iter().any(|p| p.message.contains("reason")), "{err:#?}");
     }
 }

@@ -102,8 +102,8 @@ impl Store {
             .map_err(io("creating a directory in", &self.root))?;
         let own_files = pack.files.iter();
         for (rel, file) in own_files {
-            crate::plan::check_path(rel, rel)?;
-            let path = staging.path().join(rel);
+            let rel = crate::relpath::check(rel, rel)?;
+            let path = staging.path().join(rel.as_str());
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
             }

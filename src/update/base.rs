@@ -141,7 +141,7 @@ fn read_tree(repo: &Repository, tree: &git2::Tree<'_>) -> Result<Tree> {
     .map_err(git_err)?;
     let mut files = Tree::new();
     for (path, id, executable) in blobs {
-        crate::plan::check_path(&path, "the base commit")?;
+        crate::relpath::check(&path, "the base commit")?;
         let blob = repo.find_blob(id).map_err(git_err)?;
         files.insert(path, Entry::new(blob.content(), executable));
     }

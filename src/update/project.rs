@@ -9,7 +9,7 @@ use git2::{Repository, Status, StatusOptions};
 use super::merge::Ours;
 use super::tree::Entry;
 use crate::error::{Error, Result};
-use crate::pack::manifest::line_of;
+use crate::input::line_of;
 use crate::record::{self, Record};
 
 /// A generated project on disk.
@@ -31,7 +31,8 @@ pub struct Git {
 }
 
 impl Project {
-    /// Finds the project at `dir` or the nearest directory above it that holds a record.
+    /// Finds the project at `dir` or the nearest directory above it that holds a record, after
+    /// rolling back what a run killed half-way left there.
     pub fn open(dir: &Path) -> Result<Project> {
         let start = dir.canonicalize().map_err(|_| Error::NotGenerated(dir.to_path_buf()))?;
         // A run killed half-way left a journal: roll it back first (it may have taken the record).
@@ -41,6 +42,13 @@ impl Project {
                 break;
             }
         }
+        Project::find(dir)
+    }
+
+    /// Finds the project as `open` does, but only reads: a half-applied write is left as it is
+    /// (see `interrupted_write`).
+    pub fn find(dir: &Path) -> Result<Project> {
+        let start = dir.canonicalize().map_err(|_| Error::NotGenerated(dir.to_path_buf()))?;
         let root = start
             .ancestors()
             .find(|d| std::fs::symlink_metadata(d.join(".dozen")).is_ok())
@@ -109,41 +117,53 @@ impl Project {
 
     /// What the working tree holds at a project-relative path.
     pub fn read(&self, path: &str) -> Result<Ours> {
-        let mut current = self.root.clone();
-        let segments: Vec<&str> = path.split('/').collect();
-        for (i, segment) in segments.iter().enumerate() {
-            current.push(segment);
-            let last = i + 1 == segments.len();
-            let meta = match std::fs::symlink_metadata(&current) {
-                Ok(meta) => meta,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Ours::Missing),
-                Err(err) => return Err(Error::Io { action: "reading", path: current, source: err }),
-            };
-            let shown = segments[..=i].join("/");
-            if meta.file_type().is_symlink() {
-                return Ok(Ours::Other(format!("{shown} is a symlink here")));
-            }
-            match (last, meta.is_dir()) {
-                (false, true) => {}
-                (false, false) => return Ok(Ours::Other(format!("{shown} is a file here, not a directory"))),
-                (true, true) => return Ok(Ours::Other(format!("{shown} is a directory here"))),
-                (true, false) if !meta.is_file() => {
-                    return Ok(Ours::Other(format!("{shown} is {} here", crate::input::kind(&meta))));
-                }
-                (true, false) => {
-                    let bytes =
-                        crate::input::read_regular(&current, crate::input::PACK_FILE_LIMIT).map_err(|r| Error::Io {
-                            action: "reading",
-                            path: current.clone(),
-                            source: std::io::Error::other(r.to_string()),
-                        })?;
-                    return Ok(Ours::File(Entry::new(bytes, is_executable(&meta))));
-                }
-            }
-        }
-        Ok(Ours::Missing)
+        read_at(&self.root, path)
     }
 
+    /// The staging directory of a write that a killed run left in the project (the next
+    /// `dozen update` rolls it back), if there is one.
+    pub fn interrupted_write(&self) -> Option<String> {
+        // `write::apply`'s staging directories.
+        let names = std::fs::read_dir(&self.root).ok()?.flatten().map(|e| e.file_name().to_string_lossy().into_owned());
+        names.into_iter().find(|name| name.starts_with(".dozen-tx-"))
+    }
+}
+
+/// What a tree holds at a `/`-separated path under `root`, never following a symlink.
+pub fn read_at(root: &Path, path: &str) -> Result<Ours> {
+    let mut current = root.to_path_buf();
+    let segments: Vec<&str> = path.split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        current.push(segment);
+        let last = i + 1 == segments.len();
+        let meta = match std::fs::symlink_metadata(&current) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Ours::Missing),
+            Err(err) => return Err(Error::Io { action: "reading", path: current, source: err }),
+        };
+        let shown = segments[..=i].join("/");
+        if meta.file_type().is_symlink() {
+            return Ok(Ours::Other(format!("{shown} is a symlink here")));
+        }
+        match (last, meta.is_dir()) {
+            (false, true) => {}
+            (false, false) => return Ok(Ours::Other(format!("{shown} is a file here, not a directory"))),
+            (true, true) => return Ok(Ours::Other(format!("{shown} is a directory here"))),
+            (true, false) if !meta.is_file() => {
+                return Ok(Ours::Other(format!("{shown} is {} here", crate::input::kind(&meta))));
+            }
+            (true, false) => {
+                let bytes = crate::input::read_regular(&current, crate::input::PACK_FILE_LIMIT).map_err(|r| {
+                    Error::Io { action: "reading", path: current.clone(), source: std::io::Error::other(r.to_string()) }
+                })?;
+                return Ok(Ours::File(Entry::new(bytes, is_executable(&meta))));
+            }
+        }
+    }
+    Ok(Ours::Missing)
+}
+
+impl Project {
     /// Stages the given project-relative paths as they are on disk (removed when absent) and
     /// commits the index on the current branch.
     pub fn commit(&self, paths: &[&str], message: &str) -> Result<String> {

@@ -29,11 +29,17 @@ fn cases() -> Vec<Case> {
     let mini = fixture_pack("mini");
     let pack = |name: &str| fixture_pack(name);
     vec![
-        case("symbols-only name", &["!!!", "-y"], 2, "no letters or digits", "letters, digits and dashes"),
-        case("empty name", &["", "-y"], 2, "no letters or digits", "letters, digits and dashes"),
+        case("symbols-only name", &["!!!", "-y"], 2, "no letters or digits", "try \"my-service\""),
+        case("empty name", &["", "-y"], 2, "no letters or digits", "try \"my-service\""),
         case("name starting with a digit", &["9lives", "-y"], 2, "starts with a digit", "try \"app-9lives\""),
         case("reserved name (Rust/Python)", &["test", "-y"], 2, "reserved word", "try \"test-service\""),
-        case("reserved name (Go)", &["main", "-y"], 2, "reserved word", "try \"main-service\""),
+        case(
+            "reserved name (Python)",
+            &["platform", "-y", "--lang", "python"],
+            2,
+            "reserved word",
+            "try \"platform-service\"",
+        ),
         case("name longer than 63", &[&"a".repeat(70), "-y"], 2, "more than 63", "try"),
         case(
             "stack of another language",

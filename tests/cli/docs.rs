@@ -33,9 +33,17 @@ fn readme_mentions_every_flag_of_new_and_every_command() {
         }
         assert!(readme.contains(flag), "README does not mention {flag}");
     }
-    for command in
-        ["dozen new", "dozen list", "dozen update", "dozen completions", "pack-format.md", "packs.md", "update.md"]
-    {
+    for command in [
+        "dozen new",
+        "dozen list",
+        "dozen update",
+        "dozen status",
+        "dozen adopt",
+        "dozen completions",
+        "pack-format.md",
+        "packs.md",
+        "update.md",
+    ] {
         assert!(readme.contains(command), "README does not mention {command}");
     }
 }
@@ -51,6 +59,8 @@ fn every_help_has_examples() {
         vec!["pack", "--help"],
         vec!["pack", "check", "--help"],
         vec!["update", "--help"],
+        vec!["status", "--help"],
+        vec!["adopt", "--help"],
     ] {
         let help = stdout(&env.dozen().args(&args).output().unwrap());
         assert!(help.contains("Examples:"), "{args:?} has no examples:\n{help}");

@@ -202,3 +202,16 @@ fn sigint_while_writing_a_large_pack_leaves_nothing() {
     assert!(!status.success(), "interrupted run must fail");
     assert!(env.written().is_empty(), "left {:?}", env.written());
 }
+
+#[test]
+fn next_steps_name_the_project_as_the_user_can_reach_it_and_start_the_database() {
+    let env = Env::new();
+    let output = env.dozen().args(["new", "svc", "-y", "--no-git", "-o", "out/deeper"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("  cd out/deeper/svc\n"), "{err}");
+    let up = err.find("docker compose up -d --wait db").expect("starts the database");
+    assert!(up < err.find("make migrate").unwrap(), "before migrating: {err}");
+    let output = env.dozen().args(["new", "nodb", "-y", "--no-git", "--db", "none", "-o", "out"]).output().unwrap();
+    assert!(!stderr(&output).contains("docker compose up"), "no database to start: {}", stderr(&output));
+}

@@ -408,7 +408,7 @@ fn update_moves_to_the_newest_release_tag_on_the_server_and_can_be_backed_out_an
         cmd.output().unwrap()
     };
     let first = update(&["--json"]);
-    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(first.status.success(), "{}{}", stderr(&first), stdout(&first));
     let report: serde_json::Value = serde_json::from_str(&stdout(&first)).unwrap();
     assert_eq!(report["release_tag"], "v1.1.0", "{report}");
     assert_eq!(report["to"]["version"], "1.3.0");

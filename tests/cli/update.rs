@@ -570,3 +570,37 @@ fn a_committed_symlink_never_leads_the_update_outside_the_project() {
     assert!(stderr(&output).contains("symbolic link"), "{}", stderr(&output));
     assert_eq!(std::fs::read(other.join(".dozen/answers.toml")).unwrap(), before, "nothing written outside");
 }
+
+#[test]
+fn new_questions_of_a_newer_pack_are_listed_taken_from_defaults_with_yes_or_answered_with_set() {
+    let env = Env::new();
+    let repo = env.root.path().join("grow-pack");
+    let v1 = "[pack]\nname = \"grow\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"base\"\n";
+    write(&repo, "pack.toml", v1.as_bytes());
+    write(&repo, "base/README.md.tera", b"# {{ project.slug }}\n");
+    git2::Repository::init(&repo).unwrap();
+    let first = commit_all(&repo, "v1");
+    tag(&repo, "v1", first);
+    let v2 = v1.replace("1.0.0", "2.0.0").replace(
+        "[[layers]]",
+        "[[questions]]\nname = \"region\"\ntype = \"string\"\ndefault = \"eu\"\n\n[[questions]]\nname = \"zones\"\ntype = \"int\"\ndefault = 2\n\n[[layers]]",
+    );
+    write(&repo, "pack.toml", v2.as_bytes());
+    write(&repo, "base/region.txt.tera", b"{{ region }} x{{ zones }}\n");
+    let second = commit_all(&repo, "v2");
+    tag(&repo, "v2", second);
+    let output = env.new_project(&["app", "-y", "--pack", &format!("{}#v1", repo.display())]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = env.out().join("app");
+
+    let listed = update(&env, &dir, &["--pack-ref", "v2"]);
+    assert_eq!(listed.status.code(), Some(2), "{}", stderr(&listed));
+    let err = stderr(&listed);
+    assert!(err.contains("region, zones") && err.contains("--yes"), "every new question at once: {err}");
+    assert!(!dir.join("region.txt").exists());
+
+    let answered = update(&env, &dir, &["--pack-ref", "v2", "--set", "region=us", "--yes"]);
+    assert!(answered.status.success(), "{}", stderr(&answered));
+    assert_eq!(read(&dir, "region.txt"), "us x2\n", "--set for one, the default for the other");
+    assert!(read(&dir, ".dozen/answers.toml").contains("zones = 2"), "recorded for the next update");
+}

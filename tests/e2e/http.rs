@@ -36,6 +36,11 @@ impl Response {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The body parsed as JSON, when it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
 }
 
 /// Why an exchange produced no complete response.
@@ -77,20 +82,88 @@ impl Connection {
 
     /// Sends `GET path` with extra `headers` and reads the whole response.
     pub fn get(&mut self, path: &str, headers: &[(&str, &str)]) -> Result<Response, Error> {
-        let mut request =
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: dozen-e2e\r\nAccept: */*\r\n", self.port);
+        self.request("GET", path, headers, None)
+    }
+
+    /// Sends `method path` with extra `headers` and, when given, `body` (with its
+    /// `Content-Length`), and reads the whole response. The body is written from another thread
+    /// while the response is read, so a server that answers before reading all of it (a 413 for
+    /// an oversized body) is heard rather than lost to a failed write.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Result<Response, Error> {
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: dozen-e2e\r\nAccept: */*\r\n",
+            self.port
+        );
         for (name, value) in headers {
             request.push_str(&format!("{name}: {value}\r\n"));
         }
+        if let Some(body) = body {
+            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
         request.push_str("\r\n");
+        let label = format!("{method} {path}");
         self.reader
             .get_mut()
             .write_all(request.as_bytes())
-            .map_err(|e| Error::Unanswered(format!("send GET {path}: {e}")))?;
-        self.read_response().map_err(|e| match e {
-            Error::Unanswered(why) => Error::Unanswered(format!("GET {path}: {why}")),
-            Error::Broken(why) => Error::Broken(format!("GET {path}: {why}")),
-        })
+            .map_err(|e| Error::Unanswered(format!("send {label}: {e}")))?;
+        let writer = match body {
+            Some(body) if body.len() > 64 * 1024 => {
+                let mut stream =
+                    self.reader.get_ref().try_clone().map_err(|e| Error::Unanswered(format!("clone socket: {e}")))?;
+                let body = body.to_vec();
+                Some(std::thread::spawn(move || stream.write_all(&body)))
+            }
+            Some(body) => {
+                self.reader
+                    .get_mut()
+                    .write_all(body)
+                    .map_err(|e| Error::Unanswered(format!("send the body of {label}: {e}")))?;
+                None
+            }
+            None => None,
+        };
+        let response = self.read_response().map_err(|e| match e {
+            Error::Unanswered(why) => Error::Unanswered(format!("{label}: {why}")),
+            Error::Broken(why) => Error::Broken(format!("{label}: {why}")),
+        });
+        if let Some(writer) = writer {
+            // The server may close the connection without reading the rest: the write then fails,
+            // which is allowed once a response has arrived.
+            if response.is_ok() {
+                let _ = self.reader.get_ref().shutdown(std::net::Shutdown::Write);
+            }
+            let _ = writer.join();
+        }
+        response
+    }
+
+    /// Waits up to `deadline` for the server to close this connection without a request being
+    /// sent: Ok(true) on end of file (or a reset), Ok(false) when it stayed open, an error when
+    /// unexpected bytes arrived.
+    pub fn closed_by_server_within(&mut self, deadline: Duration) -> Result<bool, String> {
+        let stream = self.reader.get_ref();
+        let _ = stream.set_read_timeout(Some(deadline.max(Duration::from_millis(1))));
+        let mut byte = [0; 1];
+        let outcome = match self.reader.get_mut().read(&mut byte) {
+            Ok(0) => Ok(true),
+            Ok(_) => Err(format!("the server sent unrequested bytes: {:?}", char::from(byte[0]))),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => Ok(true),
+            Err(e) => Err(format!("reading an idle connection: {e}")),
+        };
+        let _ = self.reader.get_ref().set_read_timeout(Some(IO_TIMEOUT));
+        outcome
+    }
+
+    /// Sets how long a read may block (the default is 15 s).
+    pub fn set_read_timeout(&self, timeout: Duration) {
+        let _ = self.reader.get_ref().set_read_timeout(Some(timeout));
     }
 
     fn read_response(&mut self) -> Result<Response, Error> {
@@ -174,9 +247,20 @@ impl Connection {
 
 /// One request on a fresh connection that is closed afterwards.
 pub fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Result<Response, Error> {
+    request(port, "GET", path, headers, None)
+}
+
+/// One request of any method, with an optional body, on a fresh connection closed afterwards.
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Response, Error> {
     let mut all = headers.to_vec();
     all.push(("Connection", "close"));
-    Connection::open(port)?.get(path, &all)
+    Connection::open(port)?.request(method, path, &all, body)
 }
 
 #[cfg(test)]

@@ -1,10 +1,15 @@
 //! A built project run for real, as the Procfile says, against a throwaway PostgreSQL (db=postgres)
-//! or none: migrations twice; starts that must be refused (no `DATABASE_URL`, an invalid `PORT`,
-//! `LOG_LEVEL` or `SHUTDOWN_TIMEOUT`); a start at `LOG_LEVEL=error` that must log nothing below
-//! errors; then one running service probed on a random port: readiness time and idle memory,
-//! `/health`, `/ready`, `/metrics`, request ids, readiness following the database down and up
-//! again, SIGTERM under load, and finally every line it logged. Each check records its own problem and the sequence goes on where it can, so one run
-//! reports everything that is wrong.
+//! or none: migrations twice; then one running service probed on a random port: readiness time and
+//! idle memory; a keep-alive connection left idle for 61 s on a thread of its own, while the rest
+//! goes on: starts that must be refused (no `DATABASE_URL`, an invalid `PORT`, `LOG_LEVEL` or
+//! `SHUTDOWN_TIMEOUT`), a start at `LOG_LEVEL=error` that must log nothing below errors,
+//! `/health`, `/ready`, `/metrics`, request ids, the HTTP contract of issue 12 (the items
+//! resource or its absence, the JSON error bodies, headers), the metrics after that traffic,
+//! the OpenAPI document and schemathesis, a wrk load run, readiness following the database down
+//! and up again; then SIGTERM under load, and every line it logged. A second instance then meets
+//! SIGTERM with a request held in flight and an idle keep-alive connection open. Each check
+//! records its own problem and the sequence goes on where it can, so one run reports everything
+//! that is wrong.
 
 use std::path::Path;
 use std::thread;
@@ -14,14 +19,21 @@ use nix::sys::signal::Signal;
 use serde_json::Value;
 
 use crate::http::{self, Response};
+use crate::keepalive::{self, Idle};
+use crate::load::{self, Figures};
 use crate::postgres::Postgres;
 use crate::procfile::Procfile;
 use crate::project::Options;
 use crate::service::Service;
-use crate::{command, drain, logs, port};
+use crate::toolbox::Toolbox;
+use crate::{command, contract, drain, logs, makefile, metrics, openapi, port, shutdown};
 
 /// `SHUTDOWN_TIMEOUT` given to the service, in seconds.
 const SHUTDOWN_TIMEOUT: u64 = 10;
+
+/// `SHUTDOWN_TIMEOUT` of the instance that meets SIGTERM with an idle connection open: long, so
+/// that a server waiting for idle connections is told from one that closes them.
+const LONG_SHUTDOWN_TIMEOUT: u64 = 30;
 
 /// How long a service may take from spawn to its first 200 on `/ready`.
 const START_DEADLINE: Duration = Duration::from_secs(90);
@@ -33,11 +45,13 @@ pub struct Measured {
     pub start_to_ready: Duration,
     /// Resident memory of the process tree after a few idle seconds, in MiB.
     pub idle_rss_mib: f64,
+    /// The wrk run: its route and figures, when it ran.
+    pub load: Option<(&'static str, Figures)>,
 }
 
 /// Runs every live check on the built project in `dir`; returns the problems and, when the service
 /// came up, its measurements.
-pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
+pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, Option<Measured>) {
     let mut found = Vec::new();
     let procfile = match Procfile::read(dir) {
         Ok(procfile) => procfile,
@@ -66,13 +80,6 @@ pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
     }
     let port = port::free();
     let vars = configuration(port, url.as_deref());
-    if url.is_some() {
-        found.extend(refused(&procfile, "DATABASE_URL", &with(&vars, "DATABASE_URL", None)));
-    }
-    for (variable, invalid) in [("PORT", "eighty"), ("LOG_LEVEL", "loud"), ("SHUTDOWN_TIMEOUT", "soon")] {
-        found.extend(refused(&procfile, variable, &with(&vars, variable, Some(invalid))));
-    }
-    found.extend(quiet_at_error_level(&procfile, &with(&vars, "LOG_LEVEL", Some("error"))));
     let mut service = match start_web(&procfile, &vars) {
         Ok(service) => service,
         Err(e) => {
@@ -89,17 +96,55 @@ pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
     };
     thread::sleep(Duration::from_secs(3));
     let idle_rss_mib = service.rss_mib().unwrap_or(0.0);
+    // The minute of idling overlaps everything up to SIGTERM.
+    let idle = Idle::start(port, keepalive::IDLE);
+    let mut clock = Phases::start();
+    found.extend(misconfigured(&procfile, &vars, url.is_some()));
+    clock.mark("refused starts");
     found.extend(routes(port));
     let sent_id = format!("e2e-{}", std::process::id());
     found.extend(request_ids(port, &sent_id));
+    found.extend(contract::common(port));
+    let items = if database.is_some() {
+        let (problems, items) = contract::items(port);
+        found.extend(problems);
+        items
+    } else {
+        found.extend(contract::absent(port));
+        contract::Items::default()
+    };
+    found.extend(metrics::problems(port, database.is_some()));
+    clock.mark("contract and metrics");
+    found.extend(openapi::problems(port, database.is_some(), toolbox));
+    clock.mark("openapi");
+    let (route, template) = match (database.is_some(), items.existing) {
+        (true, Some(id)) => (format!("/items/{id}"), "/items/{id}"),
+        (true, None) => {
+            found.push("load run: no item was created, so GET /items/{id} cannot be loaded; /health instead".into());
+            ("/health".to_string(), "/health")
+        }
+        (false, _) => ("/health".to_string(), "/health"),
+    };
+    let (problems, figures) = load::run(port, &route, template);
+    found.extend(problems);
+    clock.mark("load");
     if let Some(db) = &database {
         found.extend(outage(port, db));
+        clock.mark("outage");
+        // While the idle connection waits out its minute: the stack's own tests, as CI runs them.
+        found.extend(integration_tests(dir, db));
+        clock.mark("make test with DATABASE_URL");
     }
+    found.extend(idle.finish());
+    clock.mark("rest of the idle minute");
     found.extend(drain::sigterm_under_load(&mut service, database.as_ref(), Duration::from_secs(SHUTDOWN_TIMEOUT)));
+    clock.mark("sigterm under load");
     service.drain_output();
     let lines = service.stdout_lines();
     found.extend(logs::problems(&lines).into_iter().take(20));
-    let ours = logs::access_lines(&lines)
+    // Only lines that mention the id can carry it: parse just those a second time.
+    let mentioning: Vec<String> = lines.iter().filter(|l| l.contains(&sent_id)).cloned().collect();
+    let ours = logs::access_lines(&mentioning)
         .into_iter()
         .filter(|l| l.get("request_id").and_then(Value::as_str) == Some(&sent_id))
         .count();
@@ -108,7 +153,86 @@ pub fn check(dir: &Path, options: &Options) -> (Vec<String>, Option<Measured>) {
             "no access line on stdout carries request_id {sent_id:?}, which the test sent as X-Request-Id"
         ));
     }
-    (found, Some(Measured { start_to_ready, idle_rss_mib }))
+    clock.mark(&format!("{} log lines", lines.len()));
+    drop(service);
+    found.extend(second_instance(&procfile, &vars, database.as_ref(), items.existing));
+    clock.mark("second instance");
+    clock.show();
+    let load = figures.map(|f| (template, f));
+    (found, Some(Measured { start_to_ready, idle_rss_mib, load }))
+}
+
+/// How long each phase of the live checks took, shown at the end.
+struct Phases {
+    last: Instant,
+    took: Vec<(String, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases { last: Instant::now(), took: Vec::new() }
+    }
+
+    fn mark(&mut self, name: &str) {
+        self.took.push((name.to_string(), self.last.elapsed()));
+        self.last = Instant::now();
+    }
+
+    fn show(&self) {
+        let shown: Vec<String> = self.took.iter().map(|(n, d)| format!("{n} {:.1}s", d.as_secs_f64())).collect();
+        eprintln!("live phases: {}", shown.join(", "));
+    }
+}
+
+/// `make test` with `DATABASE_URL` on a database of its own (as the generated CI runs it): it must
+/// pass, and say nothing about DATABASE_URL being unset.
+fn integration_tests(dir: &Path, db: &Postgres) -> Vec<String> {
+    let url = match db.create_database("make_test") {
+        Ok(url) => url,
+        Err(e) => return vec![format!("cannot create a database for `make test`: {e}")],
+    };
+    let started = Instant::now();
+    match makefile::test_with_database(dir, &url) {
+        Ok(output) => {
+            eprintln!("make test with DATABASE_URL: {:.0}s", started.elapsed().as_secs_f64());
+            let unset = output.lines().filter(|l| l.contains("DATABASE_URL") && l.contains("not set")).take(2);
+            unset.map(|l| format!("`make test` with DATABASE_URL set still says: {}", l.trim())).collect()
+        }
+        Err(e) => vec![format!("`make test` with DATABASE_URL (as the generated CI runs it): {e}")],
+    }
+}
+
+/// The starts that must be refused and the quiet start at `LOG_LEVEL=error`, each on its own port
+/// while the main service runs.
+fn misconfigured(procfile: &Procfile, vars: &[(&'static str, String)], with_database: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    if with_database {
+        found.extend(refused(procfile, "DATABASE_URL", &with(vars, "DATABASE_URL", None)));
+    }
+    for (variable, invalid) in [("PORT", "eighty"), ("LOG_LEVEL", "loud"), ("SHUTDOWN_TIMEOUT", "soon")] {
+        found.extend(refused(procfile, variable, &with(vars, variable, Some(invalid))));
+    }
+    found.extend(quiet_at_error_level(procfile, &with(vars, "LOG_LEVEL", Some("error"))));
+    found
+}
+
+/// A fresh instance with a long SHUTDOWN_TIMEOUT for the in-flight and idle-connection check.
+fn second_instance(
+    procfile: &Procfile,
+    vars: &[(&'static str, String)],
+    database: Option<&Postgres>,
+    item: Option<i64>,
+) -> Vec<String> {
+    let long = LONG_SHUTDOWN_TIMEOUT.to_string();
+    let vars = with(vars, "SHUTDOWN_TIMEOUT", Some(&long));
+    let mut service = match start_web(procfile, &vars) {
+        Ok(service) => service,
+        Err(e) => return vec![format!("second instance: {e}")],
+    };
+    if let Err(e) = service.wait_ready(START_DEADLINE) {
+        return vec![format!("second instance: {e}")];
+    }
+    shutdown::in_flight_and_idle(&mut service, database, item, Duration::from_secs(LONG_SHUTDOWN_TIMEOUT))
 }
 
 /// Runs the `release` command to completion.
@@ -285,12 +409,17 @@ fn outage(port: u16, db: &Postgres) -> Vec<String> {
             Ok(r) => found.push(format!("with the database down, GET /health answered {}", r.status)),
             Err(e) => found.push(format!("with the database down, GET /health: {e}")),
         }
-        match http::get(port, "/ready", &[]) {
+        let sent = "e2e-outage-ready";
+        match http::get(port, "/ready", &[("X-Request-Id", sent)]) {
             Ok(r) if r.status == 503 => {
                 unready = true;
-                if status_field(&r) != Some("unavailable".into()) {
-                    found.push(format!("/ready 503 body should be {{\"status\":\"unavailable\"}}, was {}", r.text()));
-                }
+                found.extend(contract::error_problems(
+                    "GET /ready with the database down",
+                    &r,
+                    503,
+                    "unavailable",
+                    sent,
+                ));
             }
             Ok(_) => thread::sleep(Duration::from_millis(100)),
             Err(e) => found.push(format!("with the database down, GET /ready: {e}")),

@@ -5,13 +5,25 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 
-/// Every violation in `lines`, each naming the line number and quoting the line.
+/// Every violation in `lines`, each naming the line number and quoting the line. A load run
+/// leaves a hundred thousand lines and more, so they are judged on two threads.
 pub fn problems(lines: &[String]) -> Vec<String> {
+    if lines.is_empty() {
+        return vec!["stdout is empty: no log line at all".to_string()];
+    }
+    let half = lines.len().div_ceil(2);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| chunk_problems(&lines[half..], half));
+        let mut found = chunk_problems(&lines[..half], 0);
+        found.extend(second.join().unwrap_or_else(|_| vec!["judging the log lines panicked".into()]));
+        found
+    })
+}
+
+/// The violations in `lines`, which start at line `offset` (0-based) of the output.
+fn chunk_problems(lines: &[String], offset: usize) -> Vec<String> {
     let timestamp = Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$").unwrap();
     let mut found = Vec::new();
-    if lines.is_empty() {
-        found.push("stdout is empty: no log line at all".to_string());
-    }
     for (index, line) in lines.iter().enumerate() {
         let complaints = match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(fields)) => line_problems(&fields, &timestamp),
@@ -20,7 +32,7 @@ pub fn problems(lines: &[String]) -> Vec<String> {
         };
         if !complaints.is_empty() {
             let shown: String = line.chars().take(300).collect();
-            found.push(format!("stdout line {}: {}: {shown}", index + 1, complaints.join("; ")));
+            found.push(format!("stdout line {}: {}: {shown}", offset + index + 1, complaints.join("; ")));
         }
     }
     found

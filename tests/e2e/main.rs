@@ -14,13 +14,18 @@
 //! at another dozen binary to test instead of the one cargo built.
 
 mod command;
+mod contract;
 mod drain;
 mod environment;
 mod http;
+mod keepalive;
 mod live;
+mod load;
 mod logs;
 mod makefile;
 mod matrix;
+mod metrics;
+mod openapi;
 mod port;
 mod postgres;
 mod process;
@@ -29,37 +34,31 @@ mod project;
 mod report;
 mod selection;
 mod service;
+mod shutdown;
 mod stack;
 mod tier;
 mod toolbox;
 mod validators;
+mod wiring;
 
-#[test]
-fn rust_axum() {
-    tier::run("rust-axum");
+/// One test per stack, ignored (with the reason) unless `DOZEN_E2E` selects it: `all`, its
+/// language or its `lang-stack` name. `build.rs` turns the variable into `e2e` cfg values.
+macro_rules! stack_test {
+    ($test:ident, $lang:literal, $name:literal) => {
+        #[test]
+        #[cfg_attr(
+                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                                )]
+        fn $test() {
+            tier::run($name);
+        }
+    };
 }
 
-#[test]
-fn python_fastapi() {
-    tier::run("python-fastapi");
-}
-
-#[test]
-fn python_flask() {
-    tier::run("python-flask");
-}
-
-#[test]
-fn node_express() {
-    tier::run("node-express");
-}
-
-#[test]
-fn go_nethttp() {
-    tier::run("go-nethttp");
-}
-
-#[test]
-fn java_spring() {
-    tier::run("java-spring");
-}
+stack_test!(rust_axum, "rust", "rust-axum");
+stack_test!(python_fastapi, "python", "python-fastapi");
+stack_test!(python_flask, "python", "python-flask");
+stack_test!(node_express, "node", "node-express");
+stack_test!(go_nethttp, "go", "go-nethttp");
+stack_test!(java_spring, "java", "java-spring");

@@ -3,9 +3,6 @@
 //! else is a comma list of `lang-stack` or `lang` filters. A filter that names no stack is an
 //! error rather than an empty selection, so a typo cannot turn the tier into a silent pass.
 
-use std::io::Write;
-use std::sync::Once;
-
 use crate::stack::{STACKS, Stack};
 
 /// The variable that selects the tier.
@@ -50,18 +47,6 @@ impl Selection {
 
 fn matches(filter: &str, stack: &Stack) -> bool {
     filter == "all" || filter == stack.lang || filter == stack.name()
-}
-
-/// Says once per run, outside the test harness's output capture, that the tier is skipped.
-pub fn announce_skip() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "e2e tier skipped: {VARIABLE} is unset; run it with `{VARIABLE}=all cargo test --test e2e -- --nocapture` \
-             (or {VARIABLE}=rust-axum, {VARIABLE}=python, ...; validators from scripts/install-tools.sh)"
-        );
-    });
 }
 
 #[test]

@@ -70,6 +70,8 @@ impl Service {
         let mut last = String::from("no attempt");
         while self.spawned.elapsed() < deadline {
             if let Some(status) = self.exited() {
+                // The pipes may still hold what it wrote last: read them to the end first.
+                self.drain_output();
                 return Err(format!(
                     "exited ({status}) before /ready answered 200; stderr:\n{}",
                     command::tail(&self.stderr(), 30)

@@ -14,7 +14,7 @@ use crate::project::{self, Options};
 use crate::selection::Selection;
 use crate::stack::Stack;
 use crate::toolbox::{self, Toolbox};
-use crate::{environment, live, makefile, report, validators};
+use crate::{environment, live, makefile, report, validators, wiring};
 
 /// The variable naming the cache directory (default `<repo>/target/e2e-cache`).
 pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
@@ -25,16 +25,22 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// Runs the tier for the stack called `name`, or says why it is skipped.
 pub fn run(name: &str) {
     let stack = Stack::named(name);
+    // Only a run whose DOZEN_E2E selects this stack gets here (the others are ignored at build
+    // time); a run that got here anyway must fail loudly rather than pass without testing.
     let Some(selection) = Selection::from_env() else {
-        crate::selection::announce_skip();
-        return;
+        panic!(
+            "[{name}] the end-to-end tier needs {}: set it to all, a language or lang-stack",
+            crate::selection::VARIABLE
+        );
     };
     let problems = selection.problems();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    if !selection.includes(&stack) {
-        eprintln!("[{name}] not selected by {}", crate::selection::VARIABLE);
-        return;
-    }
+    assert!(
+        selection.includes(&stack),
+        "[{name}] not selected by {}={:?}; rebuild the test binary (cargo test --test e2e) after changing it",
+        crate::selection::VARIABLE,
+        std::env::var(crate::selection::VARIABLE).unwrap_or_default()
+    );
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let toolbox = Toolbox::locate();
     if let Err(e) = toolbox.require(&toolbox::REQUIRED) {
@@ -43,7 +49,7 @@ pub fn run(name: &str) {
     let mut run = Run { stack, found: Vec::new(), started: Instant::now() };
     run.static_checks(&toolbox);
     for db in ["postgres", "none"] {
-        run.project(Options::defaults(db));
+        run.project(Options::defaults(db), &toolbox);
     }
     run.finish();
 }
@@ -74,7 +80,8 @@ impl Run {
                     began.elapsed().as_secs_f64()
                 ));
                 let began = Instant::now();
-                let found = validators::problems(&matrix, toolbox);
+                let mut found = validators::problems(&matrix, toolbox);
+                found.extend(wiring::problems(&matrix, toolbox));
                 self.say(&format!("validators: {} problems in {:.1}s", found.len(), began.elapsed().as_secs_f64()));
                 self.problems("static", found);
             }
@@ -82,7 +89,7 @@ impl Run {
         }
     }
 
-    fn project(&mut self, options: Options) {
+    fn project(&mut self, options: Options, toolbox: &Toolbox) {
         let label = format!("db={}", options.db);
         let parent = match tempfile::Builder::new()
             .prefix(&format!("dozen-e2e-{}-{}.", self.stack.name(), options.db))
@@ -98,19 +105,38 @@ impl Run {
         self.problems(&format!("{label} environment"), environment::problems(&dir, &self.stack, &options));
         let cache = cache_dir();
         match makefile::run_targets(&dir, &self.stack, &cache) {
-            Ok(timings) => {
-                let shown: Vec<String> = timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
+            Ok(ran) => {
+                let shown: Vec<String> =
+                    ran.timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
                 self.say(&format!("{label}: make {}", shown.join(", ")));
+                if options.db == "postgres" && !ran.test_output.contains("DATABASE_URL") {
+                    self.problems(
+                        &format!("{label} make test"),
+                        vec![format!(
+                            "without DATABASE_URL, `make test` must say that the PostgreSQL integration test is skipped \
+                             (no line names DATABASE_URL); it printed:\n{}",
+                            crate::command::tail(&ran.test_output, 15)
+                        )],
+                    );
+                }
             }
             Err(e) => return self.problems(&format!("{label} make"), vec![e]),
         }
-        let (found, measured) = live::check(&dir, &options);
+        let began = Instant::now();
+        let (found, measured) = live::check(&dir, &options, toolbox);
+        self.say(&format!("{label}: live checks took {:.0}s", began.elapsed().as_secs_f64()));
         if let Some(measured) = measured {
             self.say(&format!(
                 "{label}: ready {} ms after spawn, idle RSS {:.1} MiB",
                 measured.start_to_ready.as_millis(),
                 measured.idle_rss_mib
             ));
+            if let Some((route, load)) = measured.load {
+                self.say(&format!(
+                    "{label}: wrk GET {route}: {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms",
+                    load.requests_per_sec, load.p50_ms, load.p99_ms
+                ));
+            }
             if let Err(e) = report::record(&cache, &self.stack, options.db, &measured, &dir) {
                 self.problems(&format!("{label} report"), vec![e]);
             }

@@ -67,6 +67,15 @@ impl Toolbox {
             .find(|path| is_executable(path))
     }
 
+    /// The executable `name` from the virtualenv `venv` that the install script puts beside the
+    /// validators (`<tools>/<venv>/bin`, where `<tools>` is the validators' virtualenv or
+    /// directory), else from the validators' directory or PATH.
+    pub fn find_in_venv(&self, venv: &str, name: &str) -> Option<PathBuf> {
+        let beside = self.dir.parent().map(|root| root.join(venv).join("bin").join(name));
+        let inside = self.dir.join(venv).join("bin").join(name);
+        beside.into_iter().chain([inside]).find(|path| is_executable(path)).or_else(|| self.find(name))
+    }
+
     /// A command running tool `name`, with the tools directory first on PATH (so that actionlint,
     /// for one, finds shellcheck). Call only after [`Toolbox::require`] accepted `name`.
     pub fn command(&self, name: &str) -> Command {
@@ -95,6 +104,22 @@ fn missing_tools_are_named_with_the_install_script() {
     assert!(err.contains("surely-not-a-validator") && !err.contains(" sh,"), "{err}");
     assert!(err.contains("scripts/install-tools.sh"), "{err}");
     assert!(toolbox.find("sh").is_some(), "falls back to PATH");
+}
+
+#[test]
+fn tools_of_a_nested_virtualenv_are_found_beside_the_validators() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("bin")).unwrap();
+    std::fs::write(root.path().join("bin/python"), "").unwrap();
+    let nested = root.path().join("schemathesis/bin");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::write(nested.join("st-tool"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(nested.join("st-tool"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let toolbox = Toolbox::at(root.path().to_path_buf());
+    assert_eq!(toolbox.find_in_venv("schemathesis", "st-tool"), Some(nested.join("st-tool")));
+    assert_eq!(toolbox.find("st-tool"), None);
+    assert_eq!(toolbox.find_in_venv("schemathesis", "surely-not-a-tool"), None);
 }
 
 #[test]

@@ -7,6 +7,10 @@ resource "aws_lb" "this" {
 
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
+  # Explicitly 60 s, below the service's HTTP keep-alive idle timeout (75 s): the load balancer
+  # must always be the side that closes an idle connection, or it may reuse one the service has
+  # just closed and answer 502.
+  idle_timeout = 60
 
   access_logs {
     enabled = true

@@ -1,13 +1,16 @@
 //! Logs: one flat JSON object per line on stdout.
 //!
 //! Every line has `timestamp` (RFC 3339, UTC), `level` (lowercase), `message` and `target`,
-//! followed by the event's own fields at the top level, for example:
+//! followed by the event's own fields and then the fields of the spans it happened in, all at the
+//! top level. Inside a request's span (see `middleware::request_span`) every line carries the
+//! request's `request_id`; the access log line, for example:
 //!
 //! ```json
 //! {"timestamp":"2026-01-01T12:00:00.000000000Z","level":"info","message":"request completed","target":"app::middleware","method":"GET","path":"/health","status":200,"duration_ms":0.2,"request_id":"…"}
 //! ```
 
 use std::fmt;
+use std::io;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -16,20 +19,68 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
+use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the global subscriber: JSON lines on stdout, at most as verbose as `level`.
+/// Installs the global subscriber (JSON lines on stdout, at most as verbose as `level`) and a
+/// panic hook that logs panics as JSON lines too.
 ///
 /// Call it once, before anything logs.
 pub fn init(level: LevelFilter) {
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stdout)
-        .event_format(JsonLines)
-        .init();
+    subscriber(level, io::stdout).init();
+    std::panic::set_hook(Box::new(|panic| {
+        // Inside a request this runs in the request's span, so the line has its request id.
+        tracing::error!(
+            panic = panic.payload_as_str().unwrap_or("a non-string payload"),
+            location = panic.location().map(ToString::to_string),
+            "panicked"
+        );
+    }));
+}
+
+/// The subscriber that writes JSON lines to `writer`.
+pub fn subscriber<W>(level: LevelFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    tracing_subscriber::registry()
+        .with(level)
+        .with(SpanFields)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .event_format(JsonLines),
+        )
+}
+
+/// A [`Layer`] that keeps each span's fields as JSON values, for [`JsonLines`] to write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SpanFields;
+
+impl<S> Layer<S> for SpanFields
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id)
+            && let Some(fields) = span.extensions_mut().get_mut::<Fields>()
+        {
+            values.record(fields);
+        }
+    }
 }
 
 /// A [`FormatEvent`] that writes each event as one flat JSON object.
@@ -43,12 +94,24 @@ where
 {
     fn format_event(
         &self,
-        _ctx: &FmtContext<'_, S, N>,
+        ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
         let mut fields = Fields::default();
         event.record(&mut fields);
+        // The spans' fields, innermost span first; a name already written is not repeated.
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope {
+                if let Some(span_fields) = span.extensions().get::<Fields>() {
+                    for (name, value) in &span_fields.values {
+                        if !fields.contains(name) {
+                            fields.values.push((name, value.clone()));
+                        }
+                    }
+                }
+            }
+        }
         let metadata = event.metadata();
         let line = Line {
             timestamp: OffsetDateTime::now_utc(),
@@ -115,14 +178,26 @@ struct Fields {
 }
 
 impl Fields {
+    fn contains(&self, name: &str) -> bool {
+        self.values.iter().any(|(existing, _)| *existing == name)
+    }
+
+    /// Sets `field` to `value`; a span field recorded again is replaced, not repeated.
     fn push(&mut self, field: &Field, value: Value) {
-        if field.name() == "message" {
+        let name = field.name();
+        if name == "message" {
             self.message = Some(match value {
                 Value::String(text) => text,
                 other => other.to_string(),
             });
+        } else if let Some(slot) = self
+            .values
+            .iter_mut()
+            .find(|(existing, _)| *existing == name)
+        {
+            slot.1 = value;
         } else {
-            self.values.push((field.name(), value));
+            self.values.push((name, value));
         }
     }
 }
@@ -169,8 +244,6 @@ mod tests {
     use tracing::level_filters::LevelFilter;
     use tracing_subscriber::fmt::MakeWriter;
 
-    use super::JsonLines;
-
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
 
@@ -195,12 +268,7 @@ mod tests {
 
     fn capture(level: LevelFilter, log: impl FnOnce()) -> Vec<Value> {
         let buffer = Buffer::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_writer(buffer.clone())
-            .event_format(JsonLines)
-            .finish();
-        tracing::subscriber::with_default(subscriber, log);
+        tracing::subscriber::with_default(super::subscriber(level, buffer.clone()), log);
         let bytes = buffer.0.lock().expect("buffer lock").clone();
         String::from_utf8(bytes)
             .expect("UTF-8 output")
@@ -237,6 +305,23 @@ mod tests {
         assert_eq!(lines[1]["level"], "warn");
         assert_eq!(lines[1]["message"], "quoted \"text\"\nand a newline");
         assert_eq!(lines[1]["field.level"], "shadowed");
+    }
+
+    #[test]
+    fn adds_the_fields_of_the_enclosing_spans() {
+        let lines = capture(LevelFilter::WARN, || {
+            let request = tracing::error_span!("request", request_id = "req-1", path = "/items");
+            let _entered = request.enter();
+            let inner = tracing::error_span!("query", path = "inner");
+            let _inner = inner.enter();
+            tracing::warn!(status = 503_u16, "not ready");
+        });
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["message"], "not ready");
+        assert_eq!(lines[0]["status"], 503);
+        assert_eq!(lines[0]["request_id"], "req-1");
+        // The innermost span wins.
+        assert_eq!(lines[0]["path"], "inner");
     }
 
     #[test]

@@ -9,11 +9,15 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
 from .app import begin_draining, create_app
 from .config import Settings
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Seconds an idle keep-alive connection stays open: longer than the load balancer's idle
+# timeout (60 s on the ALB), so that the balancer, not the service, closes idle connections.
+KEEP_ALIVE_TIMEOUT = 75
 # Seconds of SHUTDOWN_TIMEOUT kept for what follows the drain: closing the pool, exiting.
 EXIT_MARGIN = 1
 # Once stopping, how often and how long to wait for requests that clients had already sent
@@ -82,9 +86,12 @@ class GracefulServer(uvicorn.Server):
             return bool(selector.select(timeout=0))
 
 
-def serve(settings: Settings) -> None:
-    """Serve HTTP on 0.0.0.0:PORT until a stop signal has been handled."""
-    app = create_app(settings)
+def serve(settings: Settings, factory: Callable[[Settings], FastAPI] = create_app) -> None:
+    """Serve HTTP on 0.0.0.0:PORT until a stop signal has been handled.
+
+    `factory` builds the application from the settings (tests add routes of their own).
+    """
+    app = factory(settings)
     config = uvicorn.Config(
         app,
         host="0.0.0.0",  # noqa: S104 - port binding: reachable from outside the container
@@ -92,6 +99,7 @@ def serve(settings: Settings) -> None:
         log_config=None,  # logging is already configured: JSON on stdout
         access_log=False,  # the application writes access lines, with request ids
         server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         timeout_graceful_shutdown=max(settings.shutdown_timeout - EXIT_MARGIN, 0),
     )
     GracefulServer(config, on_stop=lambda: begin_draining(app)).run()

@@ -12,6 +12,8 @@ less than SHUTDOWN_TIMEOUT, then exits 0.
 
 import logging
 import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -30,6 +32,10 @@ from .logs import adopt_loggers
 
 # Requests served at once by the worker process.
 THREADS = 8
+# Seconds an idle keep-alive connection stays open: longer than the load balancer's idle
+# timeout (60 s on the ALB), so that the balancer, not the service, closes idle connections.
+# The gthread worker keeps connections alive; gunicorn's sync worker would not.
+KEEP_ALIVE_TIMEOUT = 75
 # Seconds of SHUTDOWN_TIMEOUT kept for what follows the drain: stopping the worker, exiting.
 EXIT_MARGIN = 1
 # The worker's heartbeat file, in memory where the system has one (and the root filesystem
@@ -74,6 +80,14 @@ class GracefulWorker(ThreadWorker):
             begin_draining(app)
         super().handle_exit(sig, frame)
 
+    def _cap_keepalive(self, deadline: float) -> None:  # noqa: ARG002 - gunicorn's signature
+        """When stopping, close kept-alive idle connections at once rather than by `deadline`.
+
+        gunicorn lets them linger for two seconds; a load balancer that reuses one meanwhile gets
+        `Connection: close`, but clients that hold idle connections should see them closed now.
+        """
+        super()._cap_keepalive(time.monotonic())
+
     def set_accept_enabled(self, enabled: bool) -> None:  # noqa: FBT001 - gunicorn's signature
         """Start or stop accepting connections; when stopping for good, drain the backlog."""
         if enabled or self.alive:
@@ -99,9 +113,12 @@ def _worker_exit(_arbiter: Arbiter, worker: Worker) -> None:
 class Server(BaseApplication):
     """gunicorn configured from the service's settings, with no command line or config file."""
 
-    def __init__(self, settings: Settings) -> None:
-        """Serve the application built from `settings`."""
+    def __init__(
+        self, settings: Settings, factory: Callable[[Settings], Flask] = create_app
+    ) -> None:
+        """Serve the application that `factory` builds from `settings`, in the worker."""
         self.settings = settings
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -111,6 +128,7 @@ class Server(BaseApplication):
             "workers": 1,
             "worker_class": GracefulWorker,
             "threads": THREADS,
+            "keepalive": KEEP_ALIVE_TIMEOUT,
             "graceful_timeout": max(self.settings.shutdown_timeout - EXIT_MARGIN, 0),
             "logger_class": JsonLogger,
             "loglevel": logging.getLevelName(self.settings.log_level).lower(),
@@ -124,13 +142,16 @@ class Server(BaseApplication):
 
     def load(self) -> Flask:
         """Build the application, in the worker process."""
-        return create_app(self.settings)
+        return self.factory(self.settings)
 
     def run(self) -> None:
         """Run the master process until it has stopped."""
         GracefulArbiter(self).run()
 
 
-def serve(settings: Settings) -> None:
-    """Serve HTTP on 0.0.0.0:PORT until a stop signal has been handled."""
-    Server(settings).run()
+def serve(settings: Settings, factory: Callable[[Settings], Flask] = create_app) -> None:
+    """Serve HTTP on 0.0.0.0:PORT until a stop signal has been handled.
+
+    `factory` builds the application from the settings (tests add routes of their own).
+    """
+    Server(settings, factory).run()
