@@ -161,8 +161,11 @@ impl Renderer {
     pub fn render_file(&self, path: &str, context: &Context) -> Result<String> {
         if let Ok(at) = self.leaves.binary_search_by(|(leaf, _)| (**leaf).cmp(path)) {
             let contents = self.leaves[at].1.clone();
+            // As for `render_str`: without a `{% %}` block a template cannot loop or grow, so it
+            // renders on this thread (no worker per file).
+            let inline = !contents.bytes().windows(2).any(|w| w == b"{%");
             return self
-                .bounded(path, context, false, move |tera, context, out| {
+                .bounded(path, context, inline, move |tera, context, out| {
                     let text = std::str::from_utf8(contents.bytes()).expect("checked as UTF-8 when loaded");
                     tera.render_str_to(text, context, false, out)
                 })
