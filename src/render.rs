@@ -121,7 +121,8 @@ impl Renderer {
             .map(|(path, text)| text.map(|t| (path, t)))
             .collect::<std::result::Result<_, _>>()
             .map_err(|p| Error::Pack { pack: pack.id().source.clone(), problems: vec![p] })?;
-        if let Some(shared) = shared_templates(&templates)
+        if templates.len() > KEEP_ALL_PARSED
+            && let Some(shared) = shared_templates(&templates)
             && let Some((tera, leaves)) = keep_shared_only(pack, &templates, &shared)
         {
             let mut renderer = Renderer::with(tera);
@@ -389,6 +390,10 @@ fn resident_bytes() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// Up to this many templates, all stay parsed: they take under a MiB, and parsing a template a
+/// second time when it is rendered costs more than that saves.
+const KEEP_ALL_PARSED: usize = 256;
 
 /// Templates kept as bytes, by pack-relative path.
 type Leaves = Vec<(Box<str>, Contents)>;
