@@ -3,8 +3,6 @@
 //! (two plans, merged) cheap. Rendered paths are checked here, so an unsafe path never reaches the
 //! writer.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::answers::Answers;
@@ -140,6 +138,7 @@ fn filter_data(value: &toml::Value, renderer: &Renderer, context: &tera::Context
 /// The whole generated project: the pack's active layers plus the `.dozen/answers.toml` record.
 pub fn project(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan> {
     let mut plan = build(pack, answers, renderer)?;
+    plan.files.reserve_exact(1);
     plan.insert(PlannedFile {
         path: crate::record::PATH.to_owned(),
         source: "dozen".to_owned(),
@@ -153,7 +152,8 @@ pub fn project(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Pl
 /// Renders the pack's active layers into a plan.
 pub fn build(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan> {
     let context = context(pack, answers, renderer)?;
-    let mut files: BTreeMap<String, PlannedFile> = BTreeMap::new();
+    // In layer order; a later layer's file replaces an earlier one at the same path (below).
+    let mut files: Vec<PlannedFile> = Vec::new();
     for layer in &pack.manifest.layers {
         if let Some(when) = &layer.when
             && !renderer.condition(when, &context, &format!("pack.toml: layer {:?}", layer.path))?
@@ -167,21 +167,32 @@ pub fn build(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan
             let templated = path.ends_with(TEMPLATE_SUFFIX);
             let (path, body) = if templated {
                 let path = path.trim_end_matches(TEMPLATE_SUFFIX).to_owned();
-                (path, Body::Text(renderer.render_file(source, &context)?))
+                let mut text = renderer.render_file(source, &context)?;
+                // The engine's output buffer is a power of two above twice the template's size.
+                text.shrink_to_fit();
+                (path, Body::Text(text))
             } else {
                 (path, Body::Bytes(file.contents.clone()))
             };
             crate::relpath::check(&path, source)?;
-            files.insert(
-                path.clone(),
-                PlannedFile { path, source: source.clone(), body, executable: file.executable, templated },
-            );
+            files.push(PlannedFile { path, source: source.clone(), body, executable: file.executable, templated });
         }
     }
+    // Sorted by path, the last file of each path kept (a stable sort keeps layer order within one).
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|later, earlier| {
+        let same = later.path == earlier.path;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
     for removed in &pack.manifest.remove {
-        files.retain(|path, _| path != removed && !path.starts_with(&format!("{}/", removed.trim_end_matches('/'))));
+        let dir = format!("{}/", removed.trim_end_matches('/'));
+        files.retain(|f| f.path != *removed && !f.path.starts_with(&dir));
     }
-    Ok(Plan { files: files.into_values().collect() })
+    files.shrink_to_fit();
+    Ok(Plan { files })
 }
 
 /// Renders the Tera in each path segment; `None` when a segment renders empty (the file is dropped).

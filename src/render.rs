@@ -1,6 +1,9 @@
-//! The template engine: one Tera instance per run, holding every `.tera` file of the pack under
-//! its pack-relative path (so `{% include "partials/x.tera" %}` works), with dozen's case filters
-//! registered in one place. Engine errors become `file:line` problems here.
+//! The template engine: one Tera instance per run, holding the `.tera` files of the pack that
+//! other templates use (`{% include "partials/x.tera" %}`, `extends`, blocks, components) under
+//! their pack-relative paths, with dozen's case filters registered in one place. Every other
+//! template is checked when the pack is loaded, dropped, and parsed again only when rendered, so
+//! memory does not grow by a parsed template per file. Engine errors become `file:line` problems
+//! here.
 //!
 //! Templates come from packs, which may be hostile, and Tera cannot be interrupted. So every
 //! render runs on a worker thread that writes into a bounded buffer, while the caller waits with a
@@ -10,6 +13,7 @@
 //! cleanly; the abandoned worker dies with the process, and every later render of the process is
 //! refused at once so nothing piles up behind it.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, mpsc};
@@ -19,7 +23,7 @@ use tera::{Context, Kwargs, State, Tera};
 
 use crate::error::{Error, Problem, Result};
 use crate::name;
-use crate::pack::Pack;
+use crate::pack::{Contents, Pack};
 
 /// Suffix of files that are rendered; it is dropped from the output name.
 pub const TEMPLATE_SUFFIX: &str = ".tera";
@@ -71,6 +75,10 @@ pub struct Renderer {
     /// Set when a render was stopped while running: its worker may still be going, so every
     /// later render of this engine is refused with this message.
     tripped: OnceLock<String>,
+    /// Templates no other template uses, sorted by pack-relative path: checked, not kept parsed.
+    leaves: Leaves,
+    /// Every template in one instance, made on first use by [`Renderer::template_variables`].
+    full: OnceLock<Tera>,
 }
 
 impl Renderer {
@@ -86,6 +94,8 @@ impl Renderer {
             used_bytes: AtomicUsize::new(0),
             used_micros: AtomicU64::new(0),
             tripped: OnceLock::new(),
+            leaves: Vec::new(),
+            full: OnceLock::new(),
         }
     }
 
@@ -111,6 +121,14 @@ impl Renderer {
             .map(|(path, text)| text.map(|t| (path, t)))
             .collect::<std::result::Result<_, _>>()
             .map_err(|p| Error::Pack { pack: pack.id().source.clone(), problems: vec![p] })?;
+        if templates.len() > KEEP_ALL_PARSED
+            && let Some(shared) = shared_templates(&templates)
+            && let Some((tera, leaves)) = keep_shared_only(pack, &templates, &shared)
+        {
+            let mut renderer = Renderer::with(tera);
+            renderer.leaves = leaves;
+            return Ok(renderer);
+        }
         if tera.add_raw_templates(templates.iter().copied()).is_ok() {
             return Ok(Renderer::with(tera));
         }
@@ -142,6 +160,18 @@ impl Renderer {
 
     /// Renders a pack template by its pack-relative path.
     pub fn render_file(&self, path: &str, context: &Context) -> Result<String> {
+        if let Ok(at) = self.leaves.binary_search_by(|(leaf, _)| (**leaf).cmp(path)) {
+            let contents = self.leaves[at].1.clone();
+            // As for `render_str`: without a `{% %}` block a template cannot loop or grow, so it
+            // renders on this thread (no worker per file).
+            let inline = !contents.bytes().windows(2).any(|w| w == b"{%");
+            return self
+                .bounded(path, context, inline, move |tera, context, out| {
+                    let text = std::str::from_utf8(contents.bytes()).expect("checked as UTF-8 when loaded");
+                    tera.render_str_to(text, context, false, out)
+                })
+                .map_err(|err| err.into_error(path));
+        }
         let name = path.to_owned();
         self.bounded(path, context, false, move |tera, context, out| tera.render_to(&name, context, out))
             .map_err(|err| err.into_error(path))
@@ -275,10 +305,18 @@ impl Renderer {
 
     /// The top-level variables a pack template uses (best effort), for `pack check`.
     pub fn template_variables(&self, path: &str) -> Vec<String> {
-        self.tera
-            .get_template_variables(path)
-            .map(|vars| vars.into_iter().map(str::to_owned).collect())
-            .unwrap_or_default()
+        let tera = if self.leaves.is_empty() {
+            &*self.tera
+        } else {
+            self.full.get_or_init(|| {
+                let mut full = (*self.tera).clone();
+                let leaves = self.leaves.iter().filter_map(|(p, c)| Some((&**p, std::str::from_utf8(c.bytes()).ok()?)));
+                // Checked when loaded; on an error the variables are unknown, as for any broken template.
+                let _ = full.add_raw_templates(leaves);
+                full
+            })
+        };
+        tera.get_template_variables(path).map(|vars| vars.into_iter().map(str::to_owned).collect()).unwrap_or_default()
     }
 
     /// The top-level variables a template string uses (best effort), for `pack check`.
@@ -351,6 +389,76 @@ fn resident_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// Up to this many templates, all stay parsed: they take under a MiB, and parsing a template a
+/// second time when it is rendered costs more than that saves.
+const KEEP_ALL_PARSED: usize = 256;
+
+/// Templates kept as bytes, by pack-relative path.
+type Leaves = Vec<(Box<str>, Contents)>;
+
+/// The name leaves are checked under.
+const LEAF_CHECK: &str = "__dozen_leaf_check";
+
+/// The templates that must stay parsed in the engine: those named by an `include` or `extends`
+/// of any template, and those using `extends`, blocks or components. `None` when a name cannot be
+/// read reliably from the text (an escaped string): then every template stays in the engine.
+fn shared_templates<'a>(templates: &[(&'a str, &'a str)]) -> Option<HashSet<&'a str>> {
+    let mut named = HashSet::new();
+    let mut shared = HashSet::new();
+    for &(path, text) in templates {
+        for tag in text.split("{%").skip(1) {
+            let tag = tag.split("%}").next().unwrap_or(tag);
+            let tag = tag.trim_start_matches('-').trim_start();
+            let word_end = tag.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(tag.len());
+            let (word, rest) = tag.split_at(word_end);
+            match word {
+                "include" | "extends" => {
+                    let rest = rest.trim_start();
+                    let quote = rest.chars().next()?;
+                    if !matches!(quote, '"' | '\'' | '`') {
+                        return None;
+                    }
+                    let name = rest[1..].split(quote).next()?;
+                    if name.contains('\\') {
+                        return None;
+                    }
+                    named.insert(name);
+                    if word == "extends" {
+                        shared.insert(path);
+                    }
+                }
+                "block" | "endblock" | "component" | "endcomponent" => {
+                    shared.insert(path);
+                }
+                _ => {}
+            }
+        }
+    }
+    shared.extend(templates.iter().map(|(path, _)| *path).filter(|path| named.contains(path)));
+    Some(shared)
+}
+
+/// An engine holding the `shared` templates, and every other template checked alone (against the
+/// shared ones when it includes any) and kept as bytes only. `None` when a template does not
+/// load, for the caller to collect every problem the usual way.
+fn keep_shared_only(pack: &Pack, templates: &[(&str, &str)], shared: &HashSet<&str>) -> Option<(Tera, Leaves)> {
+    let mut tera = engine();
+    tera.add_raw_templates(templates.iter().filter(|(path, _)| shared.contains(path)).copied()).ok()?;
+    let mut leaves: Leaves = Vec::with_capacity(templates.len() - shared.len());
+    let mut alone = engine();
+    let mut with_shared: Option<Tera> = None;
+    for &(path, text) in templates.iter().filter(|(path, _)| !shared.contains(path)) {
+        // One name for every check, so the scratch engine never holds more than one leaf.
+        if alone.add_raw_template(LEAF_CHECK, text).is_err() {
+            let with_shared = with_shared.get_or_insert_with(|| tera.clone());
+            with_shared.add_raw_template(LEAF_CHECK, text).ok()?;
+        }
+        leaves.push((path.into(), pack.files[path].contents.clone()));
+    }
+    leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Some((tera, leaves))
 }
 
 /// A Tera instance with dozen's settings and filters.
