@@ -46,8 +46,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         pack = pack.with_origin(recorded, commit);
     }
     let plan = plan::project(&pack, &answers, &renderer)?;
-    let hooks: Vec<pack::manifest::Command> =
-        active_hooks(&pack, &answers, &renderer)?.into_iter().cloned().collect();
+    let hooks: Vec<pack::manifest::Command> = active_hooks(&pack, &answers, &renderer)?.into_iter().cloned().collect();
     let hooks: Vec<&pack::manifest::Command> = hooks.iter().collect();
     let message = match &pack.manifest.message {
         Some(message) => {
