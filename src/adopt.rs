@@ -147,12 +147,7 @@ pub fn adopt(request: &AdoptRequest, prompter: &mut dyn Prompter, interactive: b
         project: root.display().to_string(),
         dry_run: request.dry_run,
         pack: pack.id().clone(),
-        answers: answers
-            .values
-            .iter()
-            .filter(|a| !a.secret)
-            .map(|a| (a.name.clone(), serde_json::to_value(&a.value).expect("values serialize")))
-            .collect(),
+        answers: answers.public_json().into_iter().collect(),
         record: record::PATH.to_owned(),
         base: None,
         files,

@@ -60,6 +60,15 @@ impl Answers {
         self.values.iter().find(|a| a.name == name).map(|a| &a.value)
     }
 
+    /// Every non-secret answer as JSON, by question name, for reports.
+    pub fn public_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.values
+            .iter()
+            .filter(|a| !a.secret)
+            .map(|a| (a.name.clone(), serde_json::to_value(&a.value).expect("values serialize")))
+            .collect()
+    }
+
     /// The Tera context: every answer by name, plus `project` and `user`.
     pub fn context(&self) -> tera::Context {
         let mut context = tera::Context::new();

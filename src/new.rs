@@ -67,12 +67,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         target: target.display().to_string(),
         dry_run: request.dry_run,
         pack: pack.id().clone(),
-        answers: answers
-            .values
-            .iter()
-            .filter(|a| !a.secret)
-            .map(|a| (a.name.clone(), serde_json::to_value(&a.value).expect("values serialize")))
-            .collect(),
+        answers: answers.public_json(),
         files: plan.summaries(),
         replaced: Vec::new(),
         git: GitOutcome::Skipped,
