@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Env, files_under, fixtures, stderr};
+use crate::support::{Env, bounded, files_under, fixtures, stderr};
 
 /// `case.toml` of one attack.
 #[derive(serde::Deserialize)]
@@ -28,20 +28,6 @@ struct Case {
 /// Every file under `dir`, with its bytes, for "nothing changed".
 fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files_under(dir).into_iter().map(|p| (p.clone(), std::fs::read(dir.join(&p)).unwrap_or_default())).collect()
-}
-
-/// Runs a command, failing the test if it takes longer than `limit`.
-fn bounded(mut cmd: Command, limit: Duration) -> std::process::Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("hung for {limit:?}: {cmd:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -164,11 +150,31 @@ impl Lcg {
     }
 }
 
+/// Starts `cmd`, sends it a random one of SIGINT, SIGTERM and SIGHUP after a random delay of up to
+/// `max_delay`, waits (30 s at most: a hang fails) and returns what was sent and its stderr, which
+/// must hold no panic.
+#[cfg(unix)]
+fn signalled(mut cmd: Command, random: &mut Lcg, max_delay: Duration, what: &str) -> (String, std::process::Output) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let signal = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][usize::try_from(random.below(3)).unwrap()];
+    let delay = Duration::from_micros(random.below(u64::try_from(max_delay.as_micros()).unwrap()));
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(delay);
+    let _ = kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}: hung after {signal:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(!stderr(&output).contains("panicked"), "{what}: {}", stderr(&output));
+    (format!("{signal:?} after {delay:?}"), output)
+}
+
 #[cfg(unix)]
 #[test]
 fn signals_at_random_moments_leave_the_whole_project_or_nothing() {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
     let seed = std::env::var("DOZEN_SIGNAL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_201);
     let mut random = Lcg(seed);
     let env = Env::new();
@@ -177,26 +183,10 @@ fn signals_at_random_moments_leave_the_whole_project_or_nothing() {
     assert!(output.status.success());
     let whole = files_under(&fresh.join("svc"));
     for round in 0..12 {
-        let signal = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][usize::try_from(random.below(3)).unwrap()];
-        let delay = Duration::from_micros(random.below(40_000));
-        let mut child = env
-            .std_dozen()
-            .args(["new", "svc", "-y", "--lang", "java", "-o"])
-            .arg(env.out())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        let _ = kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal);
-        let started = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            assert!(started.elapsed() < Duration::from_secs(30), "seed {seed} round {round}: hung after {signal:?}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let output = child.wait_with_output().unwrap();
-        let err = stderr(&output);
-        assert!(!err.contains("panicked"), "seed {seed} round {round}: {err}");
+        let mut cmd = env.std_dozen();
+        cmd.args(["new", "svc", "-y", "--lang", "java", "-o"]).arg(env.out());
+        let what = format!("seed {seed} round {round}");
+        let (sent, output) = signalled(cmd, &mut random, Duration::from_millis(40), &what);
         let target = env.out().join("svc");
         let leftovers: Vec<String> = std::fs::read_dir(env.out())
             .unwrap()
@@ -204,12 +194,12 @@ fn signals_at_random_moments_leave_the_whole_project_or_nothing() {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n != "svc")
             .collect();
-        assert!(leftovers.is_empty(), "seed {seed} round {round} ({signal:?} after {delay:?}): left {leftovers:?}");
+        assert!(leftovers.is_empty(), "{what} ({sent}): left {leftovers:?}");
         if target.exists() {
-            assert_eq!(files_under(&target), whole, "seed {seed} round {round}: a partial project");
+            assert_eq!(files_under(&target), whole, "{what} ({sent}): a partial project");
             std::fs::remove_dir_all(&target).unwrap();
         } else {
-            assert_ne!(output.status.code(), Some(0), "seed {seed} round {round}: success without a project");
+            assert_ne!(output.status.code(), Some(0), "{what} ({sent}): success without a project");
         }
     }
 }
@@ -217,8 +207,6 @@ fn signals_at_random_moments_leave_the_whole_project_or_nothing() {
 #[cfg(unix)]
 #[test]
 fn signals_at_random_moments_of_an_update_leave_it_applied_or_not_at_all() {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
     let seed = std::env::var("DOZEN_SIGNAL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_261_202);
     let mut random = Lcg(seed);
     let env = Env::new();
@@ -238,23 +226,10 @@ fn signals_at_random_moments_of_an_update_leave_it_applied_or_not_at_all() {
     git(&["checkout", "-q", "--", "."]);
     git(&["clean", "-qfd"]);
     for round in 0..10 {
-        let signal = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][usize::try_from(random.below(3)).unwrap()];
-        let delay = Duration::from_micros(random.below(60_000));
-        let mut child = update(&[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        std::thread::sleep(delay);
-        let _ = kill(Pid::from_raw(i32::try_from(child.id()).unwrap()), signal);
-        let started = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            assert!(started.elapsed() < Duration::from_secs(30), "seed {seed} round {round}: hung after {signal:?}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let err = stderr(&child.wait_with_output().unwrap());
-        assert!(!err.contains("panicked"), "seed {seed} round {round}: {err}");
+        let what = format!("seed {seed} round {round}");
+        let (sent, output) = signalled(update(&[]), &mut random, Duration::from_millis(60), &what);
         let now = contents(&dir);
-        assert!(
-            now == before || now == after,
-            "seed {seed} round {round} ({signal:?} after {delay:?}): a half-applied update\n{err}"
-        );
+        assert!(now == before || now == after, "{what} ({sent}): a half-applied update\n{}", stderr(&output));
         git(&["checkout", "-q", "--", "."]);
         git(&["clean", "-qfd"]);
     }

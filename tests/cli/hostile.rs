@@ -6,25 +6,9 @@
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::{Env, TestPack, files_under, stderr, stdout};
-
-/// Runs `cmd`, killing it if it has not finished within `limit`: a hang is a failure, not a wait.
-fn bounded(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            panic!("dozen hung for {limit:?}: {cmd:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::support::{Env, TestPack, bounded, files_under, stderr, stdout};
 
 fn no_panic(output: &Output) {
     assert!(!stderr(output).contains("panicked"), "{}", stderr(output));

@@ -183,3 +183,19 @@ impl TestPack {
         dir.display().to_string()
     }
 }
+
+/// Runs `cmd` with stdin closed and its output captured, failing the test if it has not finished
+/// within `limit`: a hang is a failure, never a wait.
+pub fn bounded(mut cmd: std::process::Command, limit: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("dozen hung for {limit:?}: {cmd:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
