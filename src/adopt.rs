@@ -134,7 +134,7 @@ pub fn adopt(request: &AdoptRequest, prompter: &mut dyn Prompter, interactive: b
     {
         // Recorded relative to the repository, as `new` records it, so `update` finds it again.
         let commit = pack.id().commit.clone();
-        pack = pack.with_origin(crate::new::relative_path(&root, pack_dir), commit);
+        pack = pack.with_origin(crate::relpath::relative_to(&root, pack_dir), commit);
     }
     let rendered = tree::from_plan(&crate::plan::project(&pack, &answers, &renderer)?);
     let git = git2::Repository::discover(&root).ok().and_then(|repo| {

@@ -41,7 +41,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
         && dir.is_relative()
     {
         // Recorded relative to the project, so `update` inside it finds the pack again.
-        let recorded = relative_path(&target, dir);
+        let recorded = crate::relpath::relative_to(&target, dir);
         let commit = pack.id().commit.clone();
         pack = pack.with_origin(recorded, commit);
     }
@@ -162,50 +162,4 @@ fn trust_hooks(hooks: &[&pack::manifest::Command], prompter: &mut dyn Prompter, 
     }
     prompter.show(&format!("The pack wants to run these commands in the new project:\n{list}"));
     prompter.confirm("Run them?", false)
-}
-
-/// `to` as a relative path from the directory `from` (both made absolute, `.` and `..` resolved
-/// lexically), `/`-separated as recorded.
-pub(crate) fn relative_path(from: &std::path::Path, to: &std::path::Path) -> String {
-    use std::path::Component;
-    let absolute = |p: &std::path::Path| {
-        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        let mut out: Vec<Component<'_>> = Vec::new();
-        for c in p.components() {
-            match c {
-                Component::CurDir => {}
-                Component::ParentDir => {
-                    out.pop();
-                }
-                other => out.push(other),
-            }
-        }
-        out.iter().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>()
-    };
-    let (from, to) = (absolute(from), absolute(to));
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), from.len() - common).collect();
-    parts.extend(to[common..].iter().cloned());
-    if parts.is_empty() { ".".to_owned() } else { parts.join("/") }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::relative_path;
-
-    #[test]
-    fn pack_directories_are_recorded_relative_to_the_project() {
-        let cases = [
-            ("/w/svc", "/w/acme-pack", "../acme-pack"),
-            ("/w/out/svc", "/w/packs/acme", "../../packs/acme"),
-            ("/w/svc", "/w/svc/pack", "pack"),
-            ("/w/./out/../svc", "/w/acme", "../acme"),
-            ("/w/svc", "/w/svc", "."),
-        ];
-        for (from, to, want) in cases {
-            assert_eq!(relative_path(Path::new(from), Path::new(to)), want, "{from} -> {to}");
-        }
-    }
 }

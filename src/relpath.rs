@@ -47,6 +47,31 @@ pub fn check(path: &str, source: &str) -> Result<RelPath> {
     })
 }
 
+/// `to` as a relative path from the directory `from` (both made absolute, `.` and `..` resolved
+/// lexically), `/`-separated as recorded.
+pub fn relative_to(from: &std::path::Path, to: &std::path::Path) -> String {
+    use std::path::Component;
+    let absolute = |p: &std::path::Path| {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut out: Vec<Component<'_>> = Vec::new();
+        for c in p.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out.iter().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>()
+    };
+    let (from, to) = (absolute(from), absolute(to));
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), from.len() - common).collect();
+    parts.extend(to[common..].iter().cloned());
+    if parts.is_empty() { ".".to_owned() } else { parts.join("/") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::RelPath;
@@ -72,6 +97,27 @@ mod tests {
         for good in ["a", ".github/workflows/ci.yml", "src/main.rs", "a..b/c", ".gitignore", "日本/ファイル.txt"]
         {
             assert_eq!(RelPath::parse(good).map(|p| p.as_str().to_owned()), Ok(good.to_owned()), "{good}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod relative_tests {
+    use std::path::Path;
+
+    use super::relative_to;
+
+    #[test]
+    fn pack_directories_are_recorded_relative_to_the_project() {
+        let cases = [
+            ("/w/svc", "/w/acme-pack", "../acme-pack"),
+            ("/w/out/svc", "/w/packs/acme", "../../packs/acme"),
+            ("/w/svc", "/w/svc/pack", "pack"),
+            ("/w/./out/../svc", "/w/acme", "../acme"),
+            ("/w/svc", "/w/svc", "."),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(relative_to(Path::new(from), Path::new(to)), want, "{from} -> {to}");
         }
     }
 }

@@ -309,6 +309,19 @@ fn render(
     new_questions: NewQuestions,
 ) -> Result<Rendered> {
     let (pack, renderer) = (&loaded.pack, &loaded.renderer);
+    // A project that recorded its directory pack relative to itself keeps it that way.
+    let here = Path::new(&pack.id().source);
+    let relative = Path::new(&project.record.pack.source).is_relative()
+        && here.is_absolute()
+        && here.join(crate::pack::source::MANIFEST).is_file();
+    let relocated;
+    let pack = if relative {
+        let recorded = crate::relpath::relative_to(&project.root, here);
+        relocated = pack.clone().with_origin(recorded, pack.id().commit.clone());
+        &relocated
+    } else {
+        pack
+    };
     let asked = |name: &str| pack.manifest.questions.iter().any(|q| q.name == name);
     let recorded: toml::Table =
         project.record.answers.iter().filter(|(k, _)| asked(k)).map(|(k, v)| (k.clone(), v.clone())).collect();

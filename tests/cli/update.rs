@@ -552,6 +552,10 @@ fn a_relative_pack_directory_is_found_again_from_inside_the_project() {
     let output = cmd.output().unwrap();
     assert!(output.status.code() == Some(0) || output.status.code() == Some(1), "{}", stderr(&output));
     assert_eq!(read(&dir, "plain.txt"), "plain v2\n", "updated from the pack directory it recorded");
+    assert!(
+        read(&dir, ".dozen/answers.toml").contains("source = \"../../acme-pack\""),
+        "still recorded relative to the project after the update"
+    );
 }
 
 #[test]
