@@ -1,7 +1,8 @@
 //! The one rule for paths that name a file inside a project or a pack: relative, `/`-separated,
 //! no `..`, no empty or `.` segment, never into `.git`, no control characters. Rendered paths,
 //! pack files, base commits read back by `update` and installed packs are all checked here, so
-//! "nothing is written outside the target" is decided in one place.
+//! "nothing is written outside the target" is decided in one place. It also says how a directory
+//! is written relative to another (`relative_to`), the form in which a project records its pack.
 
 use crate::error::{Error, Result};
 
