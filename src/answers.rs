@@ -237,7 +237,7 @@ fn implied(
     let conditions: Vec<(&str, &str)> = later
         .filter_map(|q| {
             let (text, origin) = explicit.get(q.name.as_str())?;
-            let when = q.choices.iter().find(|c| c.value() == *text)?.when()?;
+            let when = q.choices.iter().find(|c| c.names(text))?.when()?;
             when.contains(question.name.as_str()).then_some((when, *origin))
         })
         .collect();
@@ -347,6 +347,14 @@ fn default_of(
     }
 }
 
+/// The declared choice `text` is an alias of, or `text` itself.
+fn unalias(question: &Question, text: String) -> String {
+    match question.choices.iter().find(|c| c.value() != text && c.aliases().contains(&text)) {
+        Some(choice) => choice.value().to_owned(),
+        None => text,
+    }
+}
+
 /// The single validation path: type, choices, regex, project-name and reserved-answer rules.
 fn accept(
     question: &Question,
@@ -364,6 +372,13 @@ fn accept(
         }
     };
     let value = value.map_err(|e| (hide(e), format!("give {} a {} value", question.name, question.kind)))?;
+    let value = match value {
+        Value::String(text) if question.kind == Kind::Choice => Value::String(unalias(question, text)),
+        Value::List(items) if question.kind == Kind::MultiChoice => {
+            Value::List(items.into_iter().map(|item| unalias(question, item)).collect())
+        }
+        other => other,
+    };
     if let Value::String(text) = &value
         && let Some(c) =
             text.chars().find(|c| crate::untrusted::hidden(*c) && !(question.multiline && matches!(c, '\n' | '\t')))

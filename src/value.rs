@@ -71,6 +71,10 @@ impl Value {
     pub fn from_toml(kind: Kind, value: &toml::Value) -> Result<Value, String> {
         match (kind, value) {
             (Kind::String | Kind::Choice, toml::Value::String(s)) => Ok(Value::String(s.clone())),
+            // A record written when the question was a yes/no or a number: the choice's aliases
+            // decide whether the old value still means something.
+            (Kind::Choice, toml::Value::Boolean(b)) => Ok(Value::String(b.to_string())),
+            (Kind::Choice, toml::Value::Integer(i)) => Ok(Value::String(i.to_string())),
             (Kind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
             (Kind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
             (Kind::MultiChoice, toml::Value::Array(items)) => items

@@ -134,6 +134,11 @@ pub struct DetailedChoice {
     pub help: Option<String>,
     /// Tera condition over earlier answers; the choice is offered only when true.
     pub when: Option<String>,
+    /// Other spellings accepted for this choice wherever an answer comes from (flags, answers
+    /// files, records of older pack versions), e.g. `["true"]` when a yes/no question became a
+    /// choice. An alias is stored as the choice's value.
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 impl Choice {
@@ -151,6 +156,19 @@ impl Choice {
             Choice::Plain(_) => None,
             Choice::Detailed(d) => d.help.as_deref(),
         }
+    }
+
+    /// Other accepted spellings of the value.
+    pub fn aliases(&self) -> &[String] {
+        match self {
+            Choice::Plain(_) => &[],
+            Choice::Detailed(d) => &d.aliases,
+        }
+    }
+
+    /// Whether `text` is this choice's value or one of its aliases.
+    pub fn names(&self, text: &str) -> bool {
+        self.value() == text || self.aliases().iter().any(|a| a == text)
     }
 
     /// The availability condition.
@@ -419,6 +437,19 @@ impl Manifest {
                     format!("question {:?} is a {} and cannot have choices", q.name, q.kind),
                     "use `type = \"choice\"` or remove `choices`",
                 );
+            }
+            let mut spellings: Vec<&str> = Vec::new();
+            for choice in &q.choices {
+                for spelling in std::iter::once(choice.value()).chain(choice.aliases().iter().map(String::as_str)) {
+                    if spellings.contains(&spelling) {
+                        problem(
+                            &needle,
+                            format!("question {:?}: {spelling:?} names two choices (a value or alias twice)", q.name),
+                            "give every choice value and alias once",
+                        );
+                    }
+                    spellings.push(spelling);
+                }
             }
             let regex = match &q.validate {
                 Some(_) if q.kind != Kind::String => {

@@ -84,11 +84,11 @@ fn cases() -> Vec<Case> {
             "questions of this pack: name",
         ),
         case(
-            "wrong type for a bool",
+            "a value no choice or alias names",
             &["svc", "-y", "--set", "k8s=maybe"],
             2,
-            "expected a bool",
-            "give k8s a bool value",
+            "\"maybe\" is not one of the choices",
+            "choose one of: kustomize, helm, none",
         ),
         case(
             "choice not in the list",
@@ -155,11 +155,11 @@ fn cases() -> Vec<Case> {
                 "answers file with a wrong type",
                 &["svc", "-y", "--answers", "answers.toml"],
                 2,
-                "expected a bool, got a string",
-                "give k8s a bool value",
+                "expected a choice, got a array",
+                "give k8s a choice value",
             ),
             |env| {
-                std::fs::write(env.root.path().join("answers.toml"), "k8s = \"yes\"\n").unwrap();
+                std::fs::write(env.root.path().join("answers.toml"), "k8s = [\"helm\"]\n").unwrap();
             },
         ),
         case(

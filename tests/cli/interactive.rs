@@ -56,7 +56,11 @@ fn a_whole_interactive_new_in_a_pseudo_terminal() {
     keys(&mut p, DOWN);
     keys(&mut p, ENTER);
     p.exp_string("Kubernetes").unwrap();
-    keys(&mut p, "n");
+    keys(&mut p, DOWN);
+    keys(&mut p, DOWN);
+    keys(&mut p, ENTER);
+    p.exp_string("Background worker").unwrap();
+    keys(&mut p, ENTER);
     p.exp_string("License").unwrap();
     keys(&mut p, ENTER);
     p.exp_string("Summary").unwrap();
@@ -70,7 +74,8 @@ fn a_whole_interactive_new_in_a_pseudo_terminal() {
         "stack = \"flask\"",
         "ci = \"gitlab\"",
         "cloud = \"none\"",
-        "k8s = false",
+        "k8s = \"none\"",
+        "worker = \"none\"",
         "name = \"Pty Demo\"",
         "author = \"Test Author\"",
     ] {

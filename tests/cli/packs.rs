@@ -70,7 +70,10 @@ fn the_builtin_pack_passes_check_and_renders_its_pairwise_matrix() {
     let test = env.dozen().args(["pack", "test", "service", "--json"]).output().unwrap();
     assert!(test.status.success(), "{}", stderr(&test));
     let report: serde_json::Value = serde_json::from_str(&stdout(&test)).unwrap();
-    assert_eq!(report["combinations"], 648, "6 stacks x db 2 x ci 3 x cloud 3 x k8s 2 x license 3");
+    assert_eq!(
+        report["combinations"], 6048,
+        "6 stacks x db 2 x ci 7 x (aws x iac 2, gcp, none) x k8s 3 x worker 2 x license 3"
+    );
     assert_eq!(report["sampled"], true);
 }
 

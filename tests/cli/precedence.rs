@@ -81,8 +81,9 @@ fn dedicated_flags_answer_the_builtin_questions() {
         "stack defaults to the language's first"
     );
     assert_eq!(
-        (a["db"].as_str(), a["ci"].as_str(), a["cloud"].as_str(), a["k8s"].as_bool(), a["license"].as_str()),
-        (Some("none"), Some("gitlab"), Some("gcp"), Some(false), Some("none"))
+        (a["db"].as_str(), a["ci"].as_str(), a["cloud"].as_str(), a["k8s"].as_str(), a["license"].as_str()),
+        (Some("none"), Some("gitlab"), Some("gcp"), Some("none"), Some("none")),
+        "--no-k8s is the `none` choice's alias"
     );
     let files: Vec<&str> = report["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert!(files.contains(&".dozen/answers.toml"));

@@ -64,7 +64,11 @@ fn declared(stack: &Stack, options: &Options) -> Result<Vec<String>, String> {
     context.insert("db", options.db);
     context.insert("ci", options.ci);
     context.insert("cloud", options.cloud);
-    context.insert("k8s", &options.k8s);
+    context.insert("k8s", options.k8s);
+    context.insert("worker", options.worker);
+    if let Some(iac) = options.iac {
+        context.insert("iac", iac);
+    }
     let mut names = Vec::new();
     for entry in entries {
         let name = entry.get("name").and_then(toml::Value::as_str).ok_or("a data.env entry has no name")?;

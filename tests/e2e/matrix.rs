@@ -73,7 +73,7 @@ impl Matrix {
 
 /// Merges lines that differ only in the combination label of a `<label>/demo-svc/` path.
 fn merge_combinations(text: &str) -> String {
-    let label = Regex::new(r"(postgres|none)-(github|gitlab|none)-(aws|gcp|none)-(k8s|nok8s)/").unwrap();
+    let label = Regex::new(r"(postgres|none)-(github|gitlab|jenkins|circleci|travis|bamboo|none)-(aws-terraform|aws-cloudformation|gcp|none)-(kustomize|helm|none)-(none|redis)/").unwrap();
     let mut merged: Vec<(String, Vec<String>)> = Vec::new();
     for line in text.lines() {
         let Some(found) = label.find(line) else {
@@ -103,11 +103,11 @@ fn merge_combinations(text: &str) -> String {
 
 #[test]
 fn merges_findings_repeated_across_combinations() {
-    let text = "a/x.sql:1: warning\nnone-gitlab-gcp-nok8s/demo-svc/m.sql:1: bad\npostgres-github-aws-k8s/demo-svc/m.sql:1: bad\n\
-                postgres-none-none-k8s/demo-svc/m.sql:1: bad\npostgres-none-none-k8s/demo-svc/m.sql:2: other\nTraceback";
+    let text = "a/x.sql:1: warning\nnone-gitlab-gcp-none-none/demo-svc/m.sql:1: bad\npostgres-github-aws-terraform-kustomize-none/demo-svc/m.sql:1: bad\n\
+                postgres-none-none-helm-redis/demo-svc/m.sql:1: bad\npostgres-none-none-helm-redis/demo-svc/m.sql:2: other\nTraceback";
     assert_eq!(
         merge_combinations(text),
-        "a/x.sql:1: warning\n<combo>/demo-svc/m.sql:1: bad  [3 combos: none-gitlab-gcp-nok8s, postgres-github-aws-k8s, postgres-none-none-k8s]\n\
-         postgres-none-none-k8s/demo-svc/m.sql:2: other\nTraceback"
+        "a/x.sql:1: warning\n<combo>/demo-svc/m.sql:1: bad  [3 combos: none-gitlab-gcp-none-none, postgres-github-aws-terraform-kustomize-none, postgres-none-none-helm-redis]\n\
+         postgres-none-none-helm-redis/demo-svc/m.sql:2: other\nTraceback"
     );
 }

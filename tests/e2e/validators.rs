@@ -102,10 +102,10 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             "gitlab" => expected.extend([".gitlab-ci.yml", "renovate.json"]),
             _ => {}
         }
-        if options.cloud != "none" {
+        if options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.extend(["terraform/versions.tf", "terraform/variables.tf", "terraform/outputs.tf"]);
         }
-        if options.k8s {
+        if options.k8s == "kustomize" {
             expected.push("k8s/kustomization.yaml");
         }
         for path in expected.iter().filter(|p| !dir.join(p).is_file()) {
@@ -115,8 +115,8 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
         let unexpected = [
             (options.ci != "github", ".github"),
             (options.ci != "gitlab", ".gitlab-ci.yml"),
-            (options.cloud == "none", "terraform"),
-            (!options.k8s, "k8s"),
+            (options.cloud == "none" || options.iac == Some("cloudformation"), "terraform"),
+            (options.k8s != "kustomize", "k8s"),
         ];
         for (_, path) in unexpected.iter().filter(|(absent, path)| *absent && present(path)) {
             found.push(format!("{}: has {path}, which its options exclude", options.label()));
@@ -417,11 +417,13 @@ fn the_committed_skip_list_parses() {
 
 #[test]
 fn checkov_reports_are_read_as_one_or_many() {
-    let one = r#"{"check_type":"dockerfile","results":{"failed_checks":[{"check_id":"CKV_DOCKER_3","check_name":"Ensure that a user for the container has been created","file_path":"/postgres-github-aws-k8s/demo-svc/Dockerfile","file_line_range":[1,20],"resource":"Dockerfile."}]}}"#;
+    let one = r#"{"check_type":"dockerfile","results":{"failed_checks":[{"check_id":"CKV_DOCKER_3","check_name":"Ensure that a user for the container has been created","file_path":"/postgres-github-aws-terraform-kustomize-none/demo-svc/Dockerfile","file_line_range":[1,20],"resource":"Dockerfile."}]}}"#;
     let failures = checkov_failures(one).unwrap();
     assert_eq!(failures.len(), 1);
     assert!(
-        failures[0].starts_with("postgres-github-aws-k8s/demo-svc/Dockerfile line 1 [dockerfile] CKV_DOCKER_3"),
+        failures[0].starts_with(
+            "postgres-github-aws-terraform-kustomize-none/demo-svc/Dockerfile line 1 [dockerfile] CKV_DOCKER_3"
+        ),
         "{failures:?}"
     );
     let many = format!(

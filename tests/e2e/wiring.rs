@@ -79,7 +79,7 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
             "gitlab" => Some(dir.join(".gitlab-ci.yml")),
             _ => None,
         };
-        let alb = (options.cloud == "aws").then(|| dir.join("terraform/alb.tf"));
+        let alb = (options.cloud == "aws" && options.iac == Some("terraform")).then(|| dir.join("terraform/alb.tf"));
         for file in chosen.into_iter().chain(alb) {
             options_of.push((file.to_string_lossy().into_owned(), *options));
             files.push(file);
