@@ -44,6 +44,11 @@ pub struct TestReport {
 /// once) to count the valid combinations exactly; larger ones are only sampled.
 const ENUMERATE_LIMIT: u128 = 4096;
 
+/// Calls of `effective` that counting the valid combinations of a large product may spend; past
+/// it, the declared product is reported instead (only packs whose conditions name many earlier
+/// answers get there).
+const COUNT_BUDGET: usize = 50_000;
+
 /// One combination: the value of each choice or bool question that applies, in question order.
 type Combo = Vec<(String, String)>;
 
@@ -84,7 +89,10 @@ pub fn test(source: &Source, trust: bool, max: usize) -> Result<TestReport> {
         let count = valid.len();
         (count, if count > max { all_pairs(&axes, &mut effective) } else { valid })
     } else {
-        (usize::try_from(declared).unwrap_or(usize::MAX), all_pairs(&axes, &mut effective))
+        let count = Counter::new(&pack, &axes)
+            .count(&[], 0, &mut effective)
+            .unwrap_or_else(|| usize::try_from(declared).unwrap_or(usize::MAX));
+        (count, all_pairs(&axes, &mut effective))
     };
     let sampled = combinations > max;
     if !trust && !pack.manifest.checks.is_empty() {
@@ -182,6 +190,76 @@ fn inputs_for(combo: &[(String, String)]) -> Inputs {
         interactive: false,
         user: [("name".to_owned(), "Pack Test".to_owned()), ("email".to_owned(), String::new())].into(),
         ..Inputs::default()
+    }
+}
+
+/// Counts valid combinations depth-first in question order without visiting each one: the
+/// number of completions of a prefix depends only on the prefix's answers that later questions'
+/// conditions and defaults mention, so prefixes alike in those share one count.
+struct Counter<'a> {
+    axes: &'a [(String, Vec<String>)],
+    /// For each axis, the earlier axes named by the text of its question or any later one.
+    mentioned: Vec<Vec<usize>>,
+    known: std::collections::HashMap<(usize, Vec<(usize, String)>), usize>,
+    budget: usize,
+}
+
+impl<'a> Counter<'a> {
+    fn new(pack: &Pack, axes: &'a [(String, Vec<String>)]) -> Counter<'a> {
+        let text_of = |name: &str| -> String {
+            let Some(q) = pack.manifest.questions.iter().find(|q| q.name == name) else { return String::new() };
+            let mut text = q.when.clone().unwrap_or_default();
+            for choice in &q.choices {
+                text.push(' ');
+                text.push_str(choice.when().unwrap_or_default());
+            }
+            if let Some(toml::Value::String(default)) = &q.default {
+                text.push(' ');
+                text.push_str(default);
+            }
+            for rule in &q.reserved {
+                text.push(' ');
+                text.push_str(rule.when.as_deref().unwrap_or_default());
+            }
+            text
+        };
+        let texts: Vec<String> = axes.iter().map(|(name, _)| text_of(name)).collect();
+        let mentioned = (0..axes.len())
+            .map(|k| {
+                let later = texts[k..].join(" ");
+                let words: BTreeSet<&str> = later.split(|c: char| !c.is_alphanumeric() && c != '_').collect();
+                (0..k).filter(|&i| words.contains(axes[i].0.as_str())).collect()
+            })
+            .collect();
+        Counter { axes, mentioned, known: std::collections::HashMap::new(), budget: COUNT_BUDGET }
+    }
+
+    /// Valid combinations extending `explicit` (answers to the axes before `k`, or fewer when
+    /// skipped) with answers to the axes from `k` on; None when the budget runs out.
+    fn count(&mut self, explicit: &[(String, String)], k: usize, effective: &mut Effective<'_>) -> Option<usize> {
+        let Some((name, values)) = self.axes.get(k) else { return Some(1) };
+        let key: Vec<(usize, String)> = self.mentioned[k]
+            .iter()
+            .filter_map(|&i| explicit.iter().find(|(n, _)| *n == self.axes[i].0).map(|(_, v)| (i, v.clone())))
+            .collect();
+        if let Some(&n) = self.known.get(&(k, key.clone())) {
+            return Some(n);
+        }
+        let mut total = 0;
+        for value in values {
+            let mut attempt = explicit.to_vec();
+            attempt.push((name.clone(), value.clone()));
+            self.budget = self.budget.checked_sub(1)?;
+            let Some(combo) = effective(&attempt) else { continue };
+            if !combo.iter().any(|(n, v)| n == name && v == value) {
+                // Skipped by its `when`: every value gives the same combinations.
+                total = self.count(explicit, k + 1, effective)?;
+                break;
+            }
+            total += self.count(&attempt, k + 1, effective)?;
+        }
+        self.known.insert((k, key), total);
+        Some(total)
     }
 }
 
@@ -484,6 +562,11 @@ type = "bool"
         let mut effective =
             |explicit: &[(String, String)]| -> Option<Combo> { super::effective(&pack, &renderer, &axes, explicit) };
         let valid: BTreeSet<Combo> = Product::new(&axes).filter_map(|c| effective(&c)).collect();
+        assert_eq!(
+            super::Counter::new(&pack, &axes).count(&[], 0, &mut effective),
+            Some(valid.len()),
+            "counting without the product finds every valid combination once"
+        );
         let sample = all_pairs(&axes, &mut effective);
         assert!(sample.iter().all(|c| valid.contains(c)), "every case is a valid combination: {sample:#?}");
         assert!(sample.len() < valid.len(), "{} cases of {}", sample.len(), valid.len());
