@@ -1,5 +1,6 @@
 //! Generated projects: the option combinations of the built-in pack (SPEC §5: db, ci, cloud, iac,
-//! k8s and worker, covered by 42 combinations a stack), the `dozen new` invocation that renders one, and a listing of its files.
+//! k8s and worker, covered by 42 combinations a stack), the `dozen new` invocation that renders
+//! one, and a listing of its files.
 //! The binary under test is the one cargo built for this package, or `DOZEN_E2E_BIN` when set (to
 //! run the tier against an installed or release build).
 
