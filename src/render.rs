@@ -34,6 +34,55 @@ const POLL: Duration = Duration::from_millis(5);
 /// How `condition` wraps an expression; such a string holds no loop of its own.
 const CONDITION_OPEN: &str = "{% if ";
 
+/// The template that evaluates a condition to `1` or nothing.
+fn wrap_condition(expression: &str) -> String {
+    format!("{CONDITION_OPEN}{expression} %}}1{{% endif %}}")
+}
+
+/// Every expression of a pack, as the string [`Renderer::render_str`] is given for it: the
+/// `when` of questions, choices, reserved rules, layers, hooks, checks and `[data]` items
+/// (wrapped as conditions), templated defaults, the message and templated file-name segments.
+fn expressions(pack: &Pack) -> Vec<String> {
+    fn data_conditions(value: &toml::Value, out: &mut Vec<String>) {
+        match value {
+            toml::Value::Table(table) => table.values().for_each(|v| data_conditions(v, out)),
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(t) = item
+                        && let Some(toml::Value::String(when)) = t.get("when")
+                    {
+                        out.push(wrap_condition(when));
+                    }
+                    data_conditions(item, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let manifest = &pack.manifest;
+    let mut conditions: Vec<&str> = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    for q in &manifest.questions {
+        conditions.extend(q.when.as_deref());
+        conditions.extend(q.choices.iter().filter_map(|c| c.when()));
+        conditions.extend(q.reserved.iter().filter_map(|r| r.when.as_deref()));
+        if let Some(toml::Value::String(default)) = &q.default
+            && (default.contains("{{") || default.contains("{%"))
+        {
+            out.push(default.clone());
+        }
+    }
+    conditions.extend(manifest.layers.iter().filter_map(|l| l.when.as_deref()));
+    conditions.extend(manifest.hooks.iter().chain(&manifest.checks).filter_map(|c| c.when.as_deref()));
+    out.extend(conditions.into_iter().map(wrap_condition));
+    data_conditions(&toml::Value::Table(manifest.data.clone()), &mut out);
+    out.extend(manifest.message.as_ref().map(|m| m.template.clone()));
+    for path in pack.files.keys() {
+        out.extend(path.split('/').filter(|s| s.contains("{{") || s.contains("{%")).map(str::to_owned));
+    }
+    out
+}
+
 /// Whether `template` is exactly a wrapped condition: one `if` block and nothing else.
 fn is_condition(template: &str) -> bool {
     template.starts_with(CONDITION_OPEN) && template.ends_with(" %}1{% endif %}") && template.matches("{%").count() == 2
@@ -79,7 +128,16 @@ pub struct Renderer {
     leaves: Leaves,
     /// Every template in one instance, made on first use by [`Renderer::template_variables`].
     full: OnceLock<Tera>,
+    /// The pack's expressions (conditions, templated defaults, file-name segments, the message),
+    /// parsed once when the engine is made and held under their own text as the name; any other
+    /// string is parsed when rendered.
+    compiled: HashSet<String>,
+    /// The thread renders that may run away are run on (see [`Renderer::on_worker`]).
+    worker: OnceLock<std::result::Result<mpsc::Sender<Job>, String>>,
 }
+
+/// One render, run on the render thread.
+type Job = Box<dyn FnOnce() + Send>;
 
 impl Renderer {
     /// An engine without pack templates, for expressions only.
@@ -96,7 +154,24 @@ impl Renderer {
             tripped: OnceLock::new(),
             leaves: Vec::new(),
             full: OnceLock::new(),
+            compiled: HashSet::new(),
+            worker: OnceLock::new(),
         }
+    }
+
+    /// An engine for `pack` made from `tera`, with the pack's expressions compiled into it.
+    fn compiled(mut tera: Tera, pack: &Pack, leaves: Leaves) -> Renderer {
+        let mut compiled = HashSet::new();
+        for source in expressions(pack) {
+            // One that does not parse stays a string: rendering it reports the error as before.
+            if !compiled.contains(&source) && tera.add_raw_template(&source, &source).is_ok() {
+                compiled.insert(source);
+            }
+        }
+        let mut renderer = Renderer::with(tera);
+        renderer.leaves = leaves;
+        renderer.compiled = compiled;
+        renderer
     }
 
     /// The same engine with other limits.
@@ -125,12 +200,10 @@ impl Renderer {
             && let Some(shared) = shared_templates(&templates)
             && let Some((tera, leaves)) = keep_shared_only(pack, &templates, &shared)
         {
-            let mut renderer = Renderer::with(tera);
-            renderer.leaves = leaves;
-            return Ok(renderer);
+            return Ok(Renderer::compiled(tera, pack, leaves));
         }
         if tera.add_raw_templates(templates.iter().copied()).is_ok() {
-            return Ok(Renderer::with(tera));
+            return Ok(Renderer::compiled(tera, pack, Vec::new()));
         }
         // Slow path, only for broken packs: parse each template alone to report every problem.
         let mut problems = Vec::new();
@@ -184,8 +257,13 @@ impl Renderer {
         // thousands of times by `pack test`).
         let inline = !template.contains("{%") || is_condition(template);
         let template = template.to_owned();
+        let named = self.compiled.contains(&template);
         self.bounded(origin, context, inline, move |tera, context, out| {
-            tera.render_str_to(&template, context, false, out)
+            if named {
+                tera.render_to(&template, context, out)
+            } else {
+                tera.render_str_to(&template, context, false, out)
+            }
         })
         .map_err(|err| {
             let mut error = err.into_error(origin);
@@ -232,15 +310,13 @@ impl Renderer {
         let stop = Arc::clone(&cancel);
         let (send, receive) = mpsc::channel();
         let (limits, started) = (self.limits, Instant::now());
-        let spawned = std::thread::Builder::new().name("render".into()).spawn(move || {
+        let job: Job = Box::new(move || {
             let mut out = Bounded { bytes: Vec::new(), limit: limits.file_bytes, exceeded: false, cancel: stop };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(&tera, &context, &mut out)));
             // The caller may have given up waiting; nobody to tell then.
             let _ = send.send((result, out.bytes, out.exceeded));
         });
-        if let Err(err) = spawned {
-            return Err(Failure::Limit(format!("no thread to render it on: {err}")));
-        }
+        self.on_worker(job)?;
         let (result, bytes, exceeded) = loop {
             match receive.recv_timeout(POLL) {
                 Ok(done) => break done,
@@ -297,9 +373,28 @@ impl Renderer {
         Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
+    /// Hands `job` to this engine's render thread, started on first use and kept for the next
+    /// renders (a thread per render cost more than rendering the built-in pack). A render that
+    /// overruns trips the engine, so a worker stuck in one is never given another.
+    fn on_worker(&self, job: Job) -> std::result::Result<(), Failure> {
+        let worker = self.worker.get_or_init(|| {
+            let (send, receive) = mpsc::channel::<Job>();
+            let started = std::thread::Builder::new().name("render".into()).spawn(move || {
+                for job in receive {
+                    job();
+                }
+            });
+            started.map(|_| send).map_err(|err| err.to_string())
+        });
+        match worker {
+            Ok(send) => send.send(job).map_err(|_| Failure::Limit("the render thread is gone".into())),
+            Err(err) => Err(Failure::Limit(format!("no thread to render it on: {err}"))),
+        }
+    }
+
     /// Evaluates a `when` condition.
     pub fn condition(&self, expression: &str, context: &Context, origin: &str) -> Result<bool> {
-        let out = self.render_str(&format!("{CONDITION_OPEN}{expression} %}}1{{% endif %}}"), context, origin)?;
+        let out = self.render_str(&wrap_condition(expression), context, origin)?;
         Ok(out == "1")
     }
 
@@ -520,6 +615,59 @@ fn render_error(err: &tera::Error, path: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::Renderer;
+
+    #[test]
+    fn a_packs_expressions_are_parsed_once_when_the_engine_is_made() {
+        use crate::pack::{Contents, Pack, PackFile, PackId, manifest::Manifest};
+        let manifest = Manifest::parse(
+            r#"
+[pack]
+name = "t"
+version = "1.0.0"
+
+[[questions]]
+name = "db"
+type = "choice"
+choices = ["none", { value = "postgres", when = "name != 'x'" }]
+
+[[questions]]
+name = "team"
+type = "string"
+default = "{{ db | upper }}"
+
+[[layers]]
+path = "base"
+when = "db == 'postgres'"
+
+[[data.env]]
+name = "DATABASE_URL"
+when = "db != 'none'"
+"#,
+            "pack.toml",
+        )
+        .unwrap();
+        let file = |text: &'static str| PackFile { contents: Contents::Static(text.as_bytes()), executable: false };
+        let files = [("base/{% if db == 'postgres' %}db.sql{% endif %}".to_owned(), file("create table x ();"))];
+        let id = PackId { name: "t".into(), version: "1.0.0".into(), source: "test".into(), commit: None };
+        let pack = Pack { manifest, files: files.into_iter().collect(), chain: vec![id] };
+        let r = Renderer::for_pack(&pack).unwrap();
+        for source in [
+            "{% if name != 'x' %}1{% endif %}",
+            "{{ db | upper }}",
+            "{% if db == 'postgres' %}1{% endif %}",
+            "{% if db != 'none' %}1{% endif %}",
+            "{% if db == 'postgres' %}db.sql{% endif %}",
+        ] {
+            assert!(r.compiled.contains(source), "{source:?} compiled; have {:?}", r.compiled);
+        }
+        let mut ctx = tera::Context::new();
+        ctx.insert("db", "postgres");
+        assert!(r.condition("db == 'postgres'", &ctx, "t").unwrap(), "a compiled condition evaluates");
+        assert!(!r.condition("db == 'none'", &ctx, "t").unwrap(), "one the pack does not hold still evaluates");
+        assert_eq!(r.render_str("{{ db | upper }}", &ctx, "t").unwrap(), "POSTGRES");
+        let err = r.condition("db ==", &ctx, "pack.toml: layer").unwrap_err().to_string();
+        assert!(err.contains("pack.toml: layer"), "{err}");
+    }
 
     #[test]
     fn filters_and_conditions() {

@@ -12,11 +12,12 @@ fn hostile(name: &str) -> String {
 
 #[test]
 fn template_bombs_stop_with_the_file_named_and_nothing_written() {
-    // (pack, template, what the error says)
-    let cases = [
-        ("doubling", "files/bomb.txt.tera", "MiB of memory, more than 512 MiB"),
-        ("recursion", "files/loop.txt.tera", "rendering took more than 5s"),
-        ("flood", "files/flood.txt.tera", "its output is larger than 16 MiB"),
+    // (pack, template, what the error may say: the doubling bomb meets the memory ceiling first
+    // on an idle machine, the time limit first on a loaded one)
+    let cases: [(&str, &str, &[&str]); 3] = [
+        ("doubling", "files/bomb.txt.tera", &["MiB of memory, more than 512 MiB", "rendering took more than 5s"]),
+        ("recursion", "files/loop.txt.tera", &["rendering took more than 5s"]),
+        ("flood", "files/flood.txt.tera", &["its output is larger than 16 MiB"]),
     ];
     for (pack, file, reason) in cases {
         let env = Env::new();
@@ -27,7 +28,7 @@ fn template_bombs_stop_with_the_file_named_and_nothing_written() {
         let took = started.elapsed();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{pack}: {err}");
-        assert!(err.contains(&format!("{file}: ")) && err.contains(reason), "{pack}: {err}");
+        assert!(err.contains(&format!("{file}: ")) && reason.iter().any(|r| err.contains(r)), "{pack}: {err}");
         assert!(!err.contains("panicked") && !err.contains("memory allocation"), "{pack}: {err}");
         assert!(env.written().is_empty(), "{pack}: wrote {:?}", env.written());
         assert!(took < Duration::from_secs(20), "{pack}: took {took:?}");
