@@ -1,7 +1,8 @@
 //! The only code that writes into a user's tree. Two ways in, one set of rules:
 //!
 //! - a new project is written into a temporary sibling of the target and renamed into place, so a
-//!   failure or a signal at any moment leaves either nothing or the whole project;
+//!   failure or a signal at any moment leaves either nothing or the whole project; an installed
+//!   pack (`pack add`) is staged the same way and replaces the older install whole;
 //! - changes to an existing tree (`new --force`, `update`) go through `apply`: every destination
 //!   is checked before the first change (no symlink on the way, no directory where a file goes),
 //!   new contents are staged inside the tree, and each move is written to a journal before it is
@@ -52,6 +53,28 @@ impl Staged {
                 Err(Error::Io { action: "moving the project into", path: self.target, source: err })
             }
         }
+    }
+}
+
+impl Staged {
+    /// Moves the staged tree into place over a directory dozen owns (an installed pack being
+    /// upgraded): the old one is moved aside first, put back if the move fails, and removed once
+    /// the new one is in place.
+    pub fn replace(self, interrupt: &Interrupt) -> Result<()> {
+        interrupt.check()?;
+        if std::fs::symlink_metadata(&self.target).is_err() {
+            return self.commit(interrupt);
+        }
+        let aside = self.dir.path().with_extension("old");
+        std::fs::rename(&self.target, &aside).map_err(io("replacing", &self.target))?;
+        let staged = self.dir.keep();
+        if let Err(err) = std::fs::rename(&staged, &self.target) {
+            let _ = std::fs::rename(&aside, &self.target);
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(Error::Io { action: "moving into place", path: self.target, source: err });
+        }
+        let _ = std::fs::remove_dir_all(aside);
+        Ok(())
     }
 }
 
@@ -114,19 +137,30 @@ fn staging_prefix(target: &Path) -> String {
 
 /// Writes every planned file into a new staging directory beside `target`.
 pub fn stage(plan: &Plan, target: &Path, interrupt: &Interrupt) -> Result<Staged> {
+    stage_files(plan.files.iter().map(|f| (f.path.as_str(), f.body.bytes(), f.executable)), target, interrupt)
+}
+
+/// Writes `(relative path, bytes, executable)` files into a new staging directory beside
+/// `target`: a project's planned files, or an installed pack's files and metadata.
+pub fn stage_files<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8], bool)>,
+    target: &Path,
+    interrupt: &Interrupt,
+) -> Result<Staged> {
     let parent = parent_of(target);
     let dir = tempfile::Builder::new()
         .prefix(&format!("{}{}-", staging_prefix(target), std::process::id()))
         .tempdir_in(parent)
         .map_err(io("creating a staging directory in", parent))?;
-    for file in &plan.files {
+    for (rel, bytes, executable) in files {
         interrupt.check()?;
-        let path = dir.path().join(&file.path);
+        let rel = crate::relpath::check(rel, rel)?;
+        let path = dir.path().join(rel.as_str());
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
         }
-        std::fs::write(&path, file.body.bytes()).map_err(io("writing", &path))?;
-        set_mode(&path, None, file.executable)?;
+        std::fs::write(&path, bytes).map_err(io("writing", &path))?;
+        set_mode(&path, None, executable)?;
     }
     Ok(Staged { dir, target: target.to_path_buf() })
 }
@@ -429,6 +463,33 @@ fn set_mode(_: &Path, _: Option<&Path>, _: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{Change, Interrupt, apply, recover};
+
+    #[test]
+    fn a_staged_tree_replaces_an_owned_directory_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("pack");
+        let interrupt = Interrupt::default();
+        let first = [("a.txt", b"one".as_slice(), false), ("bin/run", b"#!/bin/sh\n".as_slice(), true)];
+        super::stage_files(first, &target, &interrupt).unwrap().replace(&interrupt).unwrap();
+        assert_eq!(std::fs::read(target.join("a.txt")).unwrap(), b"one");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(target.join("bin/run")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o111, 0o111, "modes are kept: {mode:o}");
+        }
+        super::stage_files([("b.txt", b"two".as_slice(), false)], &target, &interrupt)
+            .unwrap()
+            .replace(&interrupt)
+            .unwrap();
+        assert!(!target.join("a.txt").exists(), "the old tree is gone, not merged");
+        assert_eq!(std::fs::read(target.join("b.txt")).unwrap(), b"two");
+        let left: Vec<_> = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["pack"], "no staging or old directory is left beside it");
+        let escape = super::stage_files([("../out.txt", b"x".as_slice(), false)], &target, &interrupt);
+        assert!(escape.is_err(), "a path out of the tree is refused");
+        assert!(!root.path().join("out.txt").exists());
+    }
 
     fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

@@ -92,26 +92,11 @@ impl Store {
         Ok(packs)
     }
 
-    /// Installs a loaded pack under `name`, replacing an older install atomically.
+    /// Installs a loaded pack under `name`, replacing an older install atomically (through the
+    /// one writer, `write.rs`: staged beside the store entry, modes kept, then moved into place).
     pub fn add(&self, name: &str, pack: &Pack) -> Result<Installed> {
         valid_name(name)?;
         std::fs::create_dir_all(&self.root).map_err(io("creating", &self.root))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".add-")
-            .tempdir_in(&self.root)
-            .map_err(io("creating a directory in", &self.root))?;
-        let own_files = pack.files.iter();
-        for (rel, file) in own_files {
-            let rel = crate::relpath::check(rel, rel)?;
-            let path = staging.path().join(rel.as_str());
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
-            }
-            std::fs::write(&path, file.contents.bytes()).map_err(io("writing", &path))?;
-            if file.executable {
-                set_executable(&path)?;
-            }
-        }
         let id = pack.id();
         let installed = Installed {
             name: name.to_owned(),
@@ -121,13 +106,10 @@ impl Store {
             dir: self.root.join(name),
         };
         let metadata = toml::to_string(&installed).expect("metadata serializes");
-        std::fs::write(staging.path().join(METADATA), metadata).map_err(io("writing", staging.path()))?;
-        let old = self.root.join(format!(".old-{name}"));
-        if installed.dir.exists() {
-            std::fs::rename(&installed.dir, &old).map_err(io("replacing", &installed.dir))?;
-        }
-        std::fs::rename(staging.keep(), &installed.dir).map_err(io("installing", &installed.dir))?;
-        let _ = std::fs::remove_dir_all(old);
+        let files = pack.files.iter().map(|(rel, file)| (rel.as_str(), file.contents.bytes(), file.executable));
+        let interrupt = crate::write::Interrupt::default();
+        crate::write::stage_files(files.chain([(METADATA, metadata.as_bytes(), false)]), &installed.dir, &interrupt)?
+            .replace(&interrupt)?;
         Ok(installed)
     }
 
@@ -152,17 +134,6 @@ pub fn valid_name(name: &str) -> Result<()> {
             "installed names have letters, digits, `-` and `_` (see `dozen pack list`); pass --name NAME to `pack add`"
                 .into(),
     })
-}
-
-#[cfg(unix)]
-fn set_executable(path: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io("setting the mode of", path))
-}
-
-#[cfg(not(unix))]
-fn set_executable(_: &std::path::Path) -> Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]
