@@ -755,6 +755,35 @@ validate = { regex = "none|tok_[a-z]+", message = "a token starts with tok_" }
     }
 
     #[test]
+    fn aliases_name_a_choice_from_every_channel_and_are_recorded_as_its_value() {
+        let text = QUESTIONS.replace(
+            "choices = [\"rust\", \"python\"]",
+            "choices = [{ value = \"rust\", aliases = [\"true\", \"rs\"] }, { value = \"python\", aliases = [\"false\"] }]",
+        );
+        let pack = pack(&text);
+        let renderer = Renderer::for_pack(&pack).unwrap();
+        let cases: [Case; 5] = [
+            ("a flag", &[("lang", "rs")], None, None, "rust"),
+            ("a flag giving a bool's text", &[("lang", "false")], None, None, "python"),
+            ("an old record's bool", &[], Some("lang = true"), None, "rust"),
+            ("a user config", &[], None, Some("lang = false"), "python"),
+            ("the value itself", &[("lang", "python")], None, None, "python"),
+        ];
+        for (what, explicit, file, config, want) in cases {
+            let mut all = vec![("name", "svc")];
+            all.extend_from_slice(explicit);
+            let answers = resolve(&pack, &inputs(&all, file, config), &renderer, &mut NoPrompt)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let lang = answers.values.iter().find(|a| a.name == "lang").map(|a| a.value.to_string());
+            assert_eq!(lang.as_deref(), Some(want), "{what}");
+        }
+        let twice = text.replace("aliases = [\"false\"]", "aliases = [\"rs\"]");
+        let problems =
+            Manifest::parse(&twice, "pack.toml").unwrap().validate(&twice, "pack.toml", &semver::Version::new(0, 1, 0));
+        assert!(problems.iter().any(|p| p.to_string().contains("\"rs\" names two choices")), "{problems:?}");
+    }
+
+    #[test]
     fn a_rendered_default_must_have_the_questions_type() {
         let text = QUESTIONS.replace("default = 8080", "default = \"{{ lang }}\"");
         let pack = pack(&text);

@@ -171,8 +171,7 @@ fn a_render_error_in_the_last_file_leaves_no_target() {
 fn sigint_while_writing_a_large_pack_leaves_nothing() {
     let env = Env::new();
     let pack = env.root.path().join("big");
-    std::fs::create_dir_all(pack.join("base")).unwrap();
-    std::fs::write(pack.join("pack.toml"), "[pack]\nname = \"big\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"base\"\n").unwrap();
+    crate::support::TestPack::new("big").write(&pack);
     let body = "x".repeat(16 * 1024);
     for dir in 0..40 {
         let sub = pack.join(format!("base/d{dir:02}"));

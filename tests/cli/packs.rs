@@ -5,7 +5,7 @@ use std::path::Path;
 
 use git2::{Repository, Signature};
 
-use crate::support::{Env, files_under, fixture_pack, stderr, stdout};
+use crate::support::{Env, TestPack, files_under, fixture_pack, stderr, stdout};
 
 /// Commits everything in `dir` (creating the repository on first use) and returns the commit id.
 fn commit_all(dir: &Path, message: &str) -> String {
@@ -45,11 +45,11 @@ fn pack_new_output_passes_check_and_test() {
 fn pack_check_reports_template_problems_at_once() {
     let env = Env::new();
     let pack = env.root.path().join("p");
-    write(
-        &pack.join("pack.toml"),
-        "[pack]\nname = \"p\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[questions]]\nname = \"x\"\ntype = \"bool\"\nwhen = \"colour == 'red'\"\n\n[[layers]]\npath = \"base\"\n\n[[layers]]\npath = \"empty\"\n",
-    );
-    write(&pack.join("base/a.txt.tera"), "{{ name }}\n{{ flavour }}\n");
+    TestPack::new("p")
+        .manifest("[[questions]]\nname = \"x\"\ntype = \"bool\"\nwhen = \"colour == 'red'\"\n")
+        .layer("empty")
+        .file("a.txt.tera", "{{ name }}\n{{ flavour }}\n")
+        .write(&pack);
     let output = env.dozen().args(["pack", "check", "p"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
@@ -82,13 +82,7 @@ fn git_sources_by_tag_branch_commit_and_subdirectory() {
     let env = Env::new();
     let repo = env.root.path().join("packs-repo");
     let pack = |version: &str, body: &str| {
-        write(
-            &repo.join("svc/pack.toml"),
-            &format!(
-                "[pack]\nname = \"svc\"\nversion = \"{version}\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"base\"\n"
-            ),
-        );
-        write(&repo.join("svc/base/VERSION.tera"), body);
+        TestPack::new("svc").version(version).file("VERSION.tera", body).write(&repo.join("svc"));
     };
     pack("1.0.0", "one {{ project.slug }}\n");
     let v1 = commit_all(&repo, "v1");
@@ -156,12 +150,15 @@ fn install_list_use_and_remove() {
 fn extends_the_builtin_pack_adding_replacing_and_removing() {
     let env = Env::new();
     let pack = env.root.path().join("acme");
-    write(
-        &pack.join("pack.toml"),
-        "remove = [\".editorconfig\"]\n\n[pack]\nname = \"acme\"\nversion = \"0.3.0\"\nextends = \"service\"\n\n[[questions]]\nname = \"team\"\ntype = \"string\"\ndefault = \"payments\"\n\n[[layers]]\npath = \"acme\"\n",
-    );
-    write(&pack.join("acme/CODEOWNERS.tera"), "* @acme/{{ team }}\n");
-    write(&pack.join("acme/.gitignore"), "replaced by acme\n");
+    TestPack::new("acme")
+        .version("0.3.0")
+        .extends("service")
+        .remove(&[".editorconfig"])
+        .manifest("[[questions]]\nname = \"team\"\ntype = \"string\"\ndefault = \"payments\"\n")
+        .layer("acme")
+        .file_in("acme", "CODEOWNERS.tera", "* @acme/{{ team }}\n")
+        .file_in("acme", ".gitignore", "replaced by acme\n")
+        .write(&pack);
     let output = env.new_project(&["svc", "-y", "--no-git", "--pack", pack.to_str().unwrap(), "--lang", "go"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let dir = env.out().join("svc");
@@ -192,15 +189,10 @@ fn extends_cycles_are_refused() {
 }
 
 fn hook_pack(env: &Env, run: &str) -> String {
-    let pack = env.root.path().join("hooked");
-    write(
-        &pack.join("pack.toml"),
-        &format!(
-            "[pack]\nname = \"hooked\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"base\"\n\n[[hooks]]\nrun = \"{run}\"\n"
-        ),
-    );
-    write(&pack.join("base/README.md"), "hi\n");
-    pack.display().to_string()
+    TestPack::new("hooked")
+        .manifest(&format!("[[hooks]]\nrun = {run:?}\n"))
+        .file("README.md", "hi\n")
+        .write(&env.root.path().join("hooked"))
 }
 
 #[test]
@@ -234,10 +226,7 @@ fn a_failing_hook_is_reported_and_the_project_kept() {
 fn a_100_mib_file_is_copied_without_being_loaded_twice() {
     let env = Env::new();
     let pack = env.root.path().join("big");
-    write(
-        &pack.join("pack.toml"),
-        "[pack]\nname = \"big\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"base\"\n",
-    );
+    TestPack::new("big").write(&pack);
     let big = pack.join("base/blob.bin");
     std::fs::create_dir_all(big.parent().unwrap()).unwrap();
     std::fs::File::create(&big).unwrap().set_len(100 * 1024 * 1024).unwrap();

@@ -133,14 +133,44 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// whatever the test adds, so tests say only what is special about their pack.
 pub struct TestPack {
     name: String,
+    version: String,
+    extends: Option<String>,
+    remove: Vec<String>,
     manifest: String,
+    layers: Vec<String>,
     files: Vec<(String, Vec<u8>, bool)>,
 }
 
 impl TestPack {
     /// A pack called `name` at version 1.0.0.
     pub fn new(name: &str) -> TestPack {
-        TestPack { name: name.to_owned(), manifest: String::new(), files: Vec::new() }
+        TestPack {
+            name: name.to_owned(),
+            version: "1.0.0".to_owned(),
+            extends: None,
+            remove: Vec::new(),
+            manifest: String::new(),
+            layers: vec!["base".to_owned()],
+            files: Vec::new(),
+        }
+    }
+
+    /// Another version.
+    pub fn version(mut self, version: &str) -> TestPack {
+        version.clone_into(&mut self.version);
+        self
+    }
+
+    /// `extends = parent` in `[pack]`.
+    pub fn extends(mut self, parent: &str) -> TestPack {
+        self.extends = Some(parent.to_owned());
+        self
+    }
+
+    /// A top-level `remove` list (parent files this pack drops).
+    pub fn remove(mut self, paths: &[&str]) -> TestPack {
+        self.remove.extend(paths.iter().map(|p| (*p).to_owned()));
+        self
     }
 
     /// More manifest TOML (questions, hooks, `[message]`…), appended after the `name` question.
@@ -150,9 +180,27 @@ impl TestPack {
         self
     }
 
+    /// Calls the first layer `path` instead of `base` ([`TestPack::file`] still writes under
+    /// `base/`: use [`TestPack::file_in`]).
+    pub fn first_layer(mut self, path: &str) -> TestPack {
+        path.clone_into(&mut self.layers[0]);
+        self
+    }
+
+    /// Another layer, after `base` (its files come from [`TestPack::file_in`]).
+    pub fn layer(mut self, path: &str) -> TestPack {
+        self.layers.push(path.to_owned());
+        self
+    }
+
     /// A file of the `base` layer.
-    pub fn file(mut self, path: &str, text: &str) -> TestPack {
-        self.files.push((format!("base/{path}"), text.as_bytes().to_vec(), false));
+    pub fn file(self, path: &str, text: &str) -> TestPack {
+        self.file_in("base", path, text)
+    }
+
+    /// A file of another layer.
+    pub fn file_in(mut self, layer: &str, path: &str, text: &str) -> TestPack {
+        self.files.push((format!("{layer}/{path}"), text.as_bytes().to_vec(), false));
         self
     }
 
@@ -162,14 +210,21 @@ impl TestPack {
         self
     }
 
+    /// The `pack.toml` text.
+    pub fn manifest_text(&self) -> String {
+        let remove = if self.remove.is_empty() { String::new() } else { format!("remove = {:?}\n\n", self.remove) };
+        let extends = self.extends.as_ref().map(|e| format!("extends = {e:?}\n")).unwrap_or_default();
+        let layers: String = self.layers.iter().map(|l| format!("[[layers]]\npath = {l:?}\n\n")).collect();
+        format!(
+            "{remove}[pack]\nname = {:?}\nversion = {:?}\n{extends}\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n{}\n{layers}",
+            self.name, self.version, self.manifest
+        )
+    }
+
     /// Writes the pack into `dir` and returns the directory as text, for `--pack`.
     pub fn write(&self, dir: &Path) -> String {
-        let manifest = format!(
-            "[pack]\nname = {:?}\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n{}\n[[layers]]\npath = \"base\"\n",
-            self.name, self.manifest
-        );
         std::fs::create_dir_all(dir.join("base")).unwrap();
-        std::fs::write(dir.join("pack.toml"), manifest).unwrap();
+        std::fs::write(dir.join("pack.toml"), self.manifest_text()).unwrap();
         for (path, bytes, executable) in &self.files {
             let path = dir.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

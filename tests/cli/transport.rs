@@ -258,10 +258,12 @@ fn local_repo(dir: &Path, files: &[(&str, &str)]) -> String {
 }
 
 fn pack_toml(name: &str, extends: Option<&str>) -> String {
-    let extends = extends.map(|e| format!("extends = \"{e}\"\n")).unwrap_or_default();
-    format!(
-        "[pack]\nname = \"{name}\"\nversion = \"1.0.0\"\n{extends}\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"files\"\n"
-    )
+    let pack = crate::support::TestPack::new(name);
+    let pack = match extends {
+        Some(parent) => pack.extends(parent),
+        None => pack,
+    };
+    pack.first_layer("files").manifest_text()
 }
 
 #[test]

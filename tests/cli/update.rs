@@ -579,18 +579,16 @@ fn a_committed_symlink_never_leads_the_update_outside_the_project() {
 fn new_questions_of_a_newer_pack_are_listed_taken_from_defaults_with_yes_or_answered_with_set() {
     let env = Env::new();
     let repo = env.root.path().join("grow-pack");
-    let v1 = "[pack]\nname = \"grow\"\nversion = \"1.0.0\"\n\n[[questions]]\nname = \"name\"\ntype = \"string\"\n\n[[layers]]\npath = \"base\"\n";
-    write(&repo, "pack.toml", v1.as_bytes());
-    write(&repo, "base/README.md.tera", b"# {{ project.slug }}\n");
+    let v1 = crate::support::TestPack::new("grow").file("README.md.tera", "# {{ project.slug }}\n");
+    v1.write(&repo);
     git2::Repository::init(&repo).unwrap();
     let first = commit_all(&repo, "v1");
     tag(&repo, "v1", first);
-    let v2 = v1.replace("1.0.0", "2.0.0").replace(
-        "[[layers]]",
-        "[[questions]]\nname = \"region\"\ntype = \"string\"\ndefault = \"eu\"\n\n[[questions]]\nname = \"zones\"\ntype = \"int\"\ndefault = 2\n\n[[layers]]",
-    );
-    write(&repo, "pack.toml", v2.as_bytes());
-    write(&repo, "base/region.txt.tera", b"{{ region }} x{{ zones }}\n");
+    v1.version("2.0.0")
+        .manifest("[[questions]]\nname = \"region\"\ntype = \"string\"\ndefault = \"eu\"\n")
+        .manifest("[[questions]]\nname = \"zones\"\ntype = \"int\"\ndefault = 2\n")
+        .file("region.txt.tera", "{{ region }} x{{ zones }}\n")
+        .write(&repo);
     let second = commit_all(&repo, "v2");
     tag(&repo, "v2", second);
     let output = env.new_project(&["app", "-y", "--pack", &format!("{}#v1", repo.display())]);
