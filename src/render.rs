@@ -161,12 +161,12 @@ impl Renderer {
 
     /// An engine for `pack` made from `tera`, with the pack's expressions compiled into it.
     fn compiled(mut tera: Tera, pack: &Pack, leaves: Leaves) -> Renderer {
-        let mut compiled = HashSet::new();
-        for source in expressions(pack) {
-            // One that does not parse stays a string: rendering it reports the error as before.
-            if !compiled.contains(&source) && tera.add_raw_template(&source, &source).is_ok() {
-                compiled.insert(source);
-            }
+        let mut compiled: HashSet<String> = expressions(pack).into_iter().collect();
+        // Tera checks every template it holds on each add: one batch, and one at a time only
+        // when some expression does not parse (it then stays a string, and rendering it reports
+        // the error as before).
+        if tera.add_raw_templates(compiled.iter().map(|s| (s, s))).is_err() {
+            compiled.retain(|source| tera.add_raw_template(source, source).is_ok());
         }
         let mut renderer = Renderer::with(tera);
         renderer.leaves = leaves;
