@@ -319,17 +319,16 @@ fn hcl_block<'a>(text: &'a str, header: &str) -> Option<&'a str> {
 
 /// The value of the attribute `name` at the top level of a block body (quotes removed).
 fn hcl_attribute(body: &str, name: &str) -> Option<String> {
-    let mut depth = 0i32;
+    let mut depth = 0usize;
     for line in body.lines() {
         let code = line.split('#').next().unwrap_or_default();
-        if depth == 0 {
-            if let Some((key, value)) = code.split_once('=') {
-                if key.trim() == name {
-                    return Some(value.trim().trim_matches('"').to_string());
-                }
-            }
+        if depth == 0
+            && let Some((key, value)) = code.split_once('=')
+            && key.trim() == name
+        {
+            return Some(value.trim().trim_matches('"').to_string());
         }
-        depth += code.matches('{').count() as i32 - code.matches('}').count() as i32;
+        depth = (depth + code.matches('{').count()).saturating_sub(code.matches('}').count());
     }
     None
 }

@@ -114,7 +114,7 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
         if options.iac == Some("cloudformation") {
             expected.extend([infra::CFN_REGISTRY_TEMPLATE, infra::CFN_SERVICE_TEMPLATE, "cloudformation/README.md"]);
         }
-        if options.worker == "redis" && options.iac == Some("terraform") {
+        if options.worker == "redis" && options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.push("terraform/redis.tf");
         }
         if options.k8s == "kustomize" {
