@@ -126,12 +126,19 @@ fn terraform_validate(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     if let Err(e) = std::fs::create_dir_all(&cache) {
         return vec![format!("terraform validate: cannot create the plugin cache {}: {e}", cache.display())];
     }
+    let began = std::time::Instant::now();
     let mut found = Vec::new();
-    for (options, dir) in projects {
+    for (options, dir) in &projects {
         if let Err(e) = validate_copy(&terraform, &dir.join("terraform"), &mirror, &version, &cache) {
             found.push(format!("terraform validate {}: {}", options.label(), matrix.relative(&e)));
         }
     }
+    eprintln!(
+        "[infra] terraform validate: {} of {} combinations failed, in {:.0}s",
+        found.len(),
+        projects.len(),
+        began.elapsed().as_secs_f64()
+    );
     found
 }
 
@@ -280,6 +287,7 @@ fn cfn_lint(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     cmd.args(["--format", "parseable", "--non-zero-exit-code", "warning", "--"])
         .args(&relative)
         .current_dir(matrix.root());
+    eprintln!("[infra] cfn-lint: {} CloudFormation templates", templates.len());
     match command::run(&mut cmd, DEADLINE) {
         Ok(done) if done.status.success() => Vec::new(),
         Ok(done) => {
