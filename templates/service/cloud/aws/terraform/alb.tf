@@ -30,8 +30,12 @@ resource "aws_lb_target_group" "this" {
   # In-flight requests get this long to finish before ECS sends SIGTERM to the task.
   deregistration_delay = 30
 
+  # Liveness, not readiness: ECS replaces every task the load balancer marks unhealthy, so a check
+  # on /ready (which answers 503 while a dependency such as the database is down) would make a
+  # database outage kill all tasks in a loop. /health answers 200 as long as the process serves
+  # HTTP; requests that need the database fail on their own (503) and recover with it.
   health_check {
-    path                = "/ready"
+    path                = "/health"
     matcher             = "200"
     interval            = 10
     timeout             = 5
