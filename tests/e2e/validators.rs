@@ -19,6 +19,10 @@ use crate::matrix::Matrix;
 use crate::project;
 use crate::toolbox::Toolbox;
 
+/// The rendered Kubernetes manifests (kustomize and Helm), judged as they are applied.
+#[path = "k8s.rs"]
+mod k8s;
+
 /// How long one validator may take over a whole matrix.
 const DEADLINE: Duration = Duration::from_secs(600);
 
@@ -38,6 +42,7 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     });
     judge.checkov();
     found.append(&mut judge.found);
+    found.extend(k8s::problems(matrix, toolbox));
     found
 }
 
@@ -105,8 +110,13 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
         if options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.extend(["terraform/versions.tf", "terraform/variables.tf", "terraform/outputs.tf"]);
         }
-        if options.k8s == "kustomize" {
-            expected.push("k8s/kustomization.yaml");
+        match options.k8s {
+            "kustomize" if options.db == "postgres" => {
+                expected.extend(["k8s/kustomization.yaml", "k8s/migrate/kustomization.yaml"]);
+            }
+            "kustomize" => expected.push("k8s/kustomization.yaml"),
+            "helm" => expected.extend(["chart/Chart.yaml", "chart/values.yaml", "chart/values.schema.json"]),
+            _ => {}
         }
         for path in expected.iter().filter(|p| !dir.join(p).is_file()) {
             found.push(format!("{}: missing {path}", options.label()));
@@ -117,6 +127,8 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             (options.ci != "gitlab", ".gitlab-ci.yml"),
             (options.cloud == "none" || options.iac == Some("cloudformation"), "terraform"),
             (options.k8s != "kustomize", "k8s"),
+            (options.k8s == "kustomize" && options.db != "postgres", "k8s/migrate"),
+            (options.k8s != "helm", "chart"),
         ];
         for (_, path) in unexpected.iter().filter(|(absent, path)| *absent && present(path)) {
             found.push(format!("{}: has {path}, which its options exclude", options.label()));

@@ -108,7 +108,7 @@ The pod spec fields the web process and the worker share; call with
 (dict "root" $ "component" "web").
 */}}
 {{- define "service.podCommon" -}}
-{{- $root := .root }}
+{{- $root := .root -}}
 serviceAccountName: {{ include "service.fullname" $root }}
 automountServiceAccountToken: false
 enableServiceLinks: false
