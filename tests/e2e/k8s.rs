@@ -185,7 +185,7 @@ impl Judge<'_> {
             match command::run(&mut typo, DEADLINE) {
                 Ok(done) if !done.status.success() && done.output().contains("imag") => {}
                 Ok(done) => self.found.push(format!(
-                    "{label}: chart/values.schema.json lets an unknown value through: `helm template --set imag.tag=oops` \
+                    "{label}/{NAME}/chart/values.schema.json: lets an unknown value through: `helm template --set imag.tag=oops` \
                      exited {} ({})",
                     done.status,
                     command::tail(done.stderr.trim(), 5)
@@ -301,10 +301,11 @@ impl Judge<'_> {
         for (project, (options, renders)) in by_project {
             let variables = env_example(&project);
             if variables.is_empty() {
-                found.push(format!("{}: .env.example declares no variable", options.label()));
+                found.push(format!("{}/{NAME}/.env.example: declares no variable", options.label()));
             }
+            let at = format!("{}/{NAME}/{}", options.label(), if options.k8s == "helm" { "chart" } else { "k8s" });
             for problem in shape_problems(&options, &renders, &variables) {
-                found.push(format!("{}: {problem}", options.label()));
+                found.push(format!("{at}: {problem}"));
             }
         }
         let summary = self.matrix.summarize(&found.join("\n"));
@@ -362,7 +363,9 @@ impl Judge<'_> {
             let a = (next(), next());
             let again = (next(), next());
             let b = (next(), next());
-            found.extend(release_problems(&a, &again, &b).into_iter().map(|p| format!("{label}: {p}")));
+            found.extend(
+                release_problems(&a, &again, &b).into_iter().map(|p| format!("{label}/{NAME}/k8s/migrate: {p}")),
+            );
         }
         let summary = self.matrix.summarize(&found.join("\n"));
         self.found.extend(summary.lines().filter(|l| !l.is_empty()).map(|l| format!("kubernetes releases: {l}")));
