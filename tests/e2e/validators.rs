@@ -4,7 +4,8 @@
 //! `.yamllint`, kubernetes-validate, terraform fmt and an HCL parse, dotenv-linter, shellcheck,
 //! squawk and checkov (minus the checks listed with a reason in `checkov-skip.txt`). First, every
 //! combination must contain the files its options call for, so no validator can pass for want of
-//! input. Each problem names the combination and file, as the validator printed them.
+//! input. Each problem names the combination and file, as the validator printed them. The
+//! Kubernetes manifests are also judged as rendered by kustomize and Helm (`k8s.rs`).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
