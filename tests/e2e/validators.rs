@@ -5,7 +5,8 @@
 //! squawk and checkov (minus the checks listed with a reason in `checkov-skip.txt`), then
 //! terraform validate and cfn-lint (`infra.rs`). First, every
 //! combination must contain the files its options call for, so no validator can pass for want of
-//! input. Each problem names the combination and file, as the validator printed them.
+//! input. Each problem names the combination and file, as the validator printed them. The
+//! Kubernetes manifests are also judged as rendered by kustomize and Helm (`k8s.rs`).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -19,6 +20,10 @@ use crate::command;
 use crate::matrix::Matrix;
 use crate::project;
 use crate::toolbox::Toolbox;
+
+/// The rendered Kubernetes manifests (kustomize and Helm), judged as they are applied.
+#[path = "k8s.rs"]
+mod k8s;
 
 /// How long one validator may take over a whole matrix.
 const DEADLINE: Duration = Duration::from_secs(600);
@@ -40,6 +45,7 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     judge.checkov();
     found.append(&mut judge.found);
     found.extend(infra::problems(matrix, toolbox));
+    found.extend(k8s::problems(matrix, toolbox));
     found
 }
 
@@ -117,8 +123,13 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
         if options.worker == "redis" && options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.push("terraform/redis.tf");
         }
-        if options.k8s == "kustomize" {
-            expected.push("k8s/kustomization.yaml");
+        match options.k8s {
+            "kustomize" if options.db == "postgres" => {
+                expected.extend(["k8s/kustomization.yaml", "k8s/migrate/kustomization.yaml"]);
+            }
+            "kustomize" => expected.push("k8s/kustomization.yaml"),
+            "helm" => expected.extend(["chart/Chart.yaml", "chart/values.yaml", "chart/values.schema.json"]),
+            _ => {}
         }
         for path in expected.iter().filter(|p| !dir.join(p).is_file()) {
             found.push(format!("{}: missing {path}", options.label()));
@@ -131,6 +142,8 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             (options.iac != Some("cloudformation"), "cloudformation"),
             (options.worker != "redis", "terraform/redis.tf"),
             (options.k8s != "kustomize", "k8s"),
+            (options.k8s == "kustomize" && options.db != "postgres", "k8s/migrate"),
+            (options.k8s != "helm", "chart"),
         ];
         for (_, path) in unexpected.iter().filter(|(absent, path)| *absent && present(path)) {
             found.push(format!("{}: has {path}, which its options exclude", options.label()));
