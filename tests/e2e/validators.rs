@@ -119,6 +119,9 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             "none" => {}
             _ => expected.push("renovate.json"),
         }
+        if options.ci != "none" {
+            expected.push("CI.md");
+        }
         if options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.extend(["terraform/versions.tf", "terraform/variables.tf", "terraform/outputs.tf"]);
         }
@@ -137,6 +140,7 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             (options.ci != "travis", ".travis.yml"),
             (options.ci != "bamboo", "bamboo-specs"),
             (options.ci == "github" || options.ci == "none", "renovate.json"),
+            (options.ci == "none", "CI.md"),
             (options.cloud == "none" || options.iac == Some("cloudformation"), "terraform"),
             (options.k8s != "kustomize", "k8s"),
         ];
