@@ -141,7 +141,8 @@ pub fn push_branches(ci: &str, pipeline: &str) -> Vec<String> {
 /// The subject (or attribute condition) the Terraform must trust for `ci` pushing from `branch`.
 fn expected_trust(ci: &str, branch: &str, cloud: &str) -> Option<String> {
     Some(match (ci, cloud) {
-        ("github", _) => format!("repo:${{var.ci_repository}}:ref:refs/heads/{branch}"),
+        ("github", "aws") => format!("repo:${{var.ci_repository}}:ref:refs/heads/{branch}"),
+        ("github", _) => format!("assertion.sub == 'repo:${{var.ci_repository}}:ref:refs/heads/{branch}'"),
         ("gitlab", "aws") => format!("project_path:${{var.ci_repository}}:ref_type:branch:ref:{branch}"),
         ("gitlab", _) => {
             format!(
