@@ -200,7 +200,7 @@ fn trust_problems(options: &Options, pipeline: &str, dir: &Path) -> Vec<String> 
             match trusted {
                 Some(trusted) if trusted == expected => {}
                 Some(trusted) => {
-                    problems.push(format!("{terraform} trusts `{trusted}`, but the pipeline presents `{expected}`"))
+                    problems.push(format!("{terraform} trusts `{trusted}`, but the pipeline presents `{expected}`"));
                 }
                 None => problems.push(format!("{terraform} has no `{local}`")),
             }
