@@ -128,6 +128,26 @@ else
   fi
 fi
 
+# npm-groovy-lint (Jenkinsfiles) from npm into $VENV/npm-groovy-lint, linked into bin/. It runs on
+# Node.js 20 or later and starts CodeNarc on the JDK; pass --noserver, or it leaves a Java server running.
+NPM_GROOVY_LINT_VERSION="15.2.2"
+NGL="$VENV/npm-groovy-lint"
+ngl_version() { # read from the package: `npm-groovy-lint --version` tries to start a CodeNarc server
+  node -p "require('$NGL/node_modules/npm-groovy-lint/package.json').version" 2>/dev/null
+}
+if ! command -v npm >/dev/null 2>&1; then
+  log "npm not found: npm-groovy-lint is not installed (it needs Node.js 20+)"
+elif [[ "$(ngl_version)" == "$NPM_GROOVY_LINT_VERSION" ]]; then
+  log "npm-groovy-lint $NPM_GROOVY_LINT_VERSION already installed"
+else
+  log "installing npm-groovy-lint $NPM_GROOVY_LINT_VERSION with node $(node --version)"
+  npm install --silent --no-audit --no-fund --prefix "$NGL" "npm-groovy-lint@$NPM_GROOVY_LINT_VERSION" >/dev/null \
+    || log "installing npm-groovy-lint failed"
+fi
+if [[ -x "$NGL/node_modules/.bin/npm-groovy-lint" ]]; then
+  ln -sf "$NGL/node_modules/.bin/npm-groovy-lint" "$B/npm-groovy-lint"
+fi
+
 shellcheck_version() {
   "$B/shellcheck" --version | sed -n 2p
 }
@@ -160,6 +180,7 @@ ver squawk              "$B/squawk" --version
 ver cfn-lint            "$B/cfn-lint" --version
 ver actionlint          "$B/actionlint" --version
 ver helm                helm_version
+ver npm-groovy-lint     ngl_version
 ver schemathesis        "$ST/bin/schemathesis" --version
 ver openapi-spec-validator "$ST/bin/python" -c "import importlib.metadata as m; print(m.version('openapi-spec-validator'))"
 if command -v terraform >/dev/null 2>&1; then

@@ -26,6 +26,7 @@ mod makefile;
 mod matrix;
 mod metrics;
 mod openapi;
+mod pipelines;
 mod port;
 mod postgres;
 mod process;

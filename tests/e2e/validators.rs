@@ -1,6 +1,8 @@
 //! The independent judges of TOOLS.md run over a stack's whole option matrix, each validator in one
 //! process over every combination's files: hadolint, actionlint, check-jsonschema (GitHub
-//! workflows, GitLab CI, compose, Dependabot, Renovate), zizmor, yamllint with the generated
+//! workflows, GitLab CI, CircleCI, Travis CI, Bamboo Specs, compose, Dependabot, Renovate),
+//! npm-groovy-lint (Jenkinsfiles, failing on errors), the pipelines' agreement with the Makefile
+//! and the Terraform (pipelines.rs), zizmor, yamllint with the generated
 //! `.yamllint`, kubernetes-validate, terraform fmt and an HCL parse, dotenv-linter, shellcheck,
 //! squawk and checkov (minus the checks listed with a reason in `checkov-skip.txt`), then
 //! terraform validate and cfn-lint (`infra.rs`). First, every
@@ -43,9 +45,16 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
         project::files(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "sql")).collect()
     });
     judge.checkov();
+    judge.run(
+        "npm-groovy-lint",
+        "npm-groovy-lint",
+        &["--noserver", "--failon", "error", "--output", "txt"],
+        &matrix.files(|p| p == Path::new("Jenkinsfile")),
+    );
     found.append(&mut judge.found);
     found.extend(infra::problems(matrix, toolbox));
     found.extend(k8s::problems(matrix, toolbox));
+    found.extend(crate::pipelines::problems(matrix));
     found
 }
 
@@ -73,12 +82,19 @@ type Selector = fn(&Path) -> bool;
 
 /// Validators run once over every file they judge in the whole matrix: title, tool, arguments and
 /// which files.
-const PER_FILE: [(&str, &str, &[&str], Selector); 10] = [
+const PER_FILE: [(&str, &str, &[&str], Selector); 13] = [
     ("hadolint", "hadolint", &["--no-color", "--failure-threshold", "warning"], |p| p == Path::new("Dockerfile")),
     ("actionlint", "actionlint", &["-no-color"], is_workflow),
     ("GitHub workflow schema", "check-jsonschema", &["--builtin-schema", "vendor.github-workflows"], is_workflow),
     ("GitLab CI schema", "check-jsonschema", &["--builtin-schema", "vendor.gitlab-ci"], |p| {
         p == Path::new(".gitlab-ci.yml")
+    }),
+    ("CircleCI schema", "check-jsonschema", &["--builtin-schema", "vendor.circle-ci"], |p| {
+        p == Path::new(".circleci/config.yml")
+    }),
+    ("Travis CI schema", "check-jsonschema", &["--builtin-schema", "vendor.travis"], |p| p == Path::new(".travis.yml")),
+    ("Bamboo Specs schema", "check-jsonschema", &["--builtin-schema", "vendor.bamboo-spec"], |p| {
+        p == Path::new("bamboo-specs/bamboo.yml")
     }),
     ("compose schema", "check-jsonschema", &["--builtin-schema", "vendor.compose-spec"], is_compose),
     ("Dependabot schema", "check-jsonschema", &["--builtin-schema", "vendor.dependabot"], |p| {
@@ -109,10 +125,14 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
             "Procfile",
             "README.md",
         ];
+        expected.extend(crate::pipelines::pipeline_file(options.ci));
         match options.ci {
-            "github" => expected.extend([".github/workflows/ci.yml", ".github/dependabot.yml"]),
-            "gitlab" => expected.extend([".gitlab-ci.yml", "renovate.json"]),
-            _ => {}
+            "github" => expected.push(".github/dependabot.yml"),
+            "none" => {}
+            _ => expected.push("renovate.json"),
+        }
+        if options.ci != "none" {
+            expected.push("CI.md");
         }
         if options.cloud != "none" && options.iac != Some("cloudformation") {
             expected.extend(["terraform/versions.tf", "terraform/variables.tf", "terraform/outputs.tf"]);
@@ -138,6 +158,12 @@ fn missing_files(matrix: &Matrix) -> Vec<String> {
         let unexpected = [
             (options.ci != "github", ".github"),
             (options.ci != "gitlab", ".gitlab-ci.yml"),
+            (options.ci != "jenkins", "Jenkinsfile"),
+            (options.ci != "circleci", ".circleci"),
+            (options.ci != "travis", ".travis.yml"),
+            (options.ci != "bamboo", "bamboo-specs"),
+            (options.ci == "github" || options.ci == "none", "renovate.json"),
+            (options.ci == "none", "CI.md"),
             (options.cloud == "none" || options.iac == Some("cloudformation"), "terraform"),
             (options.iac != Some("cloudformation"), "cloudformation"),
             (options.worker != "redis", "terraform/redis.tf"),
@@ -288,7 +314,7 @@ impl Judge<'_> {
         cmd.arg("-d").arg(self.matrix.root());
         self.checkov_run(
             cmd,
-            &["dockerfile", "kubernetes", "terraform", "github_actions", "gitlab_ci", "secrets"],
+            &["dockerfile", "kubernetes", "terraform", "github_actions", "gitlab_ci", "circleci_pipelines", "secrets"],
             &skips,
         );
         // CloudFormation in a run of its own over the templates only, for the same reason.
