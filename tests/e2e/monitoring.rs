@@ -294,17 +294,35 @@ impl Set {
             (None, Vec::new())
         } else {
             let config = one("monitoring/kubernetes/prometheus.yml")?;
+            // The pods as the kustomize Deployments describe them, where they carry the
+            // prometheus.io annotations; otherwise the pods the scrape config is written for.
+            let manifests: Vec<Value> = if options.k8s == "kustomize" {
+                yaml.iter()
+                    .filter(|(path, _)| path.starts_with(dir.join("k8s")))
+                    .flat_map(|(_, entry)| entry["docs"].as_array().cloned().unwrap_or_default())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let job_of = |component: &str| -> Result<Option<String>, String> {
-                let pod = [
-                    ("__meta_kubernetes_pod_label_app_kubernetes_io_name", job.as_str()),
-                    ("__meta_kubernetes_pod_label_app_kubernetes_io_component", component),
-                    ("__meta_kubernetes_pod_annotation_prometheus_io_scrape", "true"),
-                    ("job", "kubernetes-pods"),
+                let assumed = [
+                    ("__meta_kubernetes_pod_label_app_kubernetes_io_name".to_string(), job.clone()),
+                    ("__meta_kubernetes_pod_label_app_kubernetes_io_component".to_string(), component.to_string()),
+                    ("__meta_kubernetes_pod_annotation_prometheus_io_scrape".to_string(), "true".to_string()),
                 ];
+                let pod = match pod_meta(&manifests, component) {
+                    Some(meta) => meta,
+                    None => {
+                        eprintln!(
+                            "monitoring: no {component} Deployment of k8s/ carries prometheus.io/scrape; \
+                             the annotation scrape config is checked against the pod labels it expects"
+                        );
+                        assumed.into_iter().collect()
+                    }
+                };
                 let mut jobs = Vec::new();
                 for scrape in config["scrape_configs"].as_array().into_iter().flatten() {
-                    let mut labels: BTreeMap<String, String> =
-                        pod.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+                    let mut labels = pod.clone();
                     if let Some(name) = scrape["job_name"].as_str() {
                         labels.insert("job".into(), name.into());
                     }
@@ -503,6 +521,28 @@ impl Set {
         }
         found
     }
+}
+
+/// The service-discovery labels of the pods of the kustomize Deployment labelled with
+/// `component`, when its pod template carries a `prometheus.io/scrape` annotation.
+fn pod_meta(manifests: &[Value], component: &str) -> Option<BTreeMap<String, String>> {
+    let sanitize =
+        |name: &str| name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+    let template =
+        manifests.iter().filter(|d| d["kind"] == "Deployment").map(|d| &d["spec"]["template"]["metadata"]).find(
+            |meta| {
+                meta["labels"]["app.kubernetes.io/component"] == component
+                    && meta["annotations"]["prometheus.io/scrape"].is_string()
+            },
+        )?;
+    let mut labels = BTreeMap::new();
+    for (kind, field) in [("label", "labels"), ("annotation", "annotations")] {
+        for (name, value) in template[field].as_object().into_iter().flatten() {
+            let value = value.as_str().map_or_else(|| value.to_string(), String::from);
+            labels.insert(format!("__meta_kubernetes_pod_{kind}_{}", sanitize(name)), value);
+        }
+    }
+    Some(labels)
 }
 
 /// The rules of one rules file.
@@ -1176,4 +1216,21 @@ fn exposure_accepts_histogram_samples() {
     assert!(exposes(&scrape, "h_bucket") && exposes(&scrape, "h_count") && exposes(&scrape, "h"));
     assert!(exposes(&scrape, "c_total"));
     assert!(!exposes(&scrape, "c") && !exposes(&scrape, "missing_total") && !exposes(&scrape, "h_max"));
+}
+
+#[test]
+fn pods_are_described_by_their_deployment_when_it_is_annotated() {
+    let docs: Vec<Value> = serde_json::from_str(
+        r#"[{"kind": "Service"},
+            {"kind": "Deployment", "spec": {"template": {"metadata": {
+              "labels": {"app.kubernetes.io/name": "svc", "app.kubernetes.io/component": "web"},
+              "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"}}}}},
+            {"kind": "Deployment", "spec": {"template": {"metadata": {
+              "labels": {"app.kubernetes.io/name": "svc", "app.kubernetes.io/component": "worker"}}}}}]"#,
+    )
+    .unwrap();
+    let web = pod_meta(&docs, "web").unwrap();
+    assert_eq!(web["__meta_kubernetes_pod_label_app_kubernetes_io_component"], "web");
+    assert_eq!(web["__meta_kubernetes_pod_annotation_prometheus_io_port"], "8080");
+    assert_eq!(pod_meta(&docs, "worker"), None, "not annotated");
 }
