@@ -31,6 +31,7 @@ mod postgres;
 mod process;
 mod procfile;
 mod project;
+mod redis;
 mod report;
 mod selection;
 mod service;
@@ -40,6 +41,7 @@ mod tier;
 mod toolbox;
 mod validators;
 mod wiring;
+mod worker;
 
 /// One test per stack, ignored (with the reason) unless `DOZEN_E2E` selects it: `all`, its
 /// language or its `lang-stack` name. `build.rs` turns the variable into `e2e` cfg values.

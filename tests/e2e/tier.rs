@@ -14,7 +14,7 @@ use crate::project::{self, Options};
 use crate::selection::Selection;
 use crate::stack::Stack;
 use crate::toolbox::{self, Toolbox};
-use crate::{environment, live, makefile, report, validators, wiring};
+use crate::{environment, live, makefile, report, validators, wiring, worker};
 
 /// The variable naming the cache directory (default `<repo>/target/e2e-cache`).
 pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
@@ -50,6 +50,10 @@ pub fn run(name: &str) {
     run.static_checks(&toolbox);
     for db in ["postgres", "none"] {
         run.project(Options::defaults(db), &toolbox);
+    }
+    // The worker process type (issue 16): the same build with worker=redis, run against Redis.
+    for db in ["postgres", "none"] {
+        run.project(Options { worker: "redis", ..Options::defaults(db) }, &toolbox);
     }
     run.finish();
 }
@@ -90,7 +94,10 @@ impl Run {
     }
 
     fn project(&mut self, options: Options, toolbox: &Toolbox) {
-        let label = format!("db={}", options.db);
+        let label = match options.worker {
+            "none" => format!("db={}", options.db),
+            worker => format!("db={} worker={worker}", options.db),
+        };
         let parent = match tempfile::Builder::new()
             .prefix(&format!("dozen-e2e-{}-{}.", self.stack.name(), options.db))
             .tempdir()
@@ -104,7 +111,7 @@ impl Run {
         };
         self.problems(&format!("{label} environment"), environment::problems(&dir, &self.stack, &options));
         let cache = cache_dir();
-        match makefile::run_targets(&dir, &self.stack, &cache) {
+        let test_output = match makefile::run_targets(&dir, &self.stack, &cache) {
             Ok(ran) => {
                 let shown: Vec<String> =
                     ran.timings.iter().map(|(t, d)| format!("{t} {:.0}s", d.as_secs_f64())).collect();
@@ -119,10 +126,20 @@ impl Run {
                         )],
                     );
                 }
+                ran.test_output
             }
             Err(e) => return self.problems(&format!("{label} make"), vec![e]),
-        }
+        };
         let began = Instant::now();
+        if options.worker != "none" {
+            let found = worker::check(&dir, &options, &test_output);
+            self.say(&format!(
+                "{label}: worker checks took {:.0}s, {} problems",
+                began.elapsed().as_secs_f64(),
+                found.len()
+            ));
+            return self.problems(&format!("{label} worker"), found);
+        }
         let (found, measured) = live::check(&dir, &options, toolbox);
         self.say(&format!("{label}: live checks took {:.0}s", began.elapsed().as_secs_f64()));
         if let Some(measured) = measured {
