@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Turns a package-lock.json written by npm for the rendered node/express stack (named demo-svc)
-into the pack's lock template: usage node-express.py LOCK TEMPLATE. Regenerate both db variants
-after changing package.json.tera: render each, `npm install --package-lock-only`, then run this."""
+into the pack's lock template: usage node-express.py LOCK TEMPLATE. Regenerate all four (db, worker)
+variants after changing package.json.tera: render each (`dozen new demo-svc --lang node --set db=DB
+--set worker=W`), `npm install --package-lock-only --ignore-scripts` in it, then run this with
+templates/service/stacks/node-express/{% if db == 'DB' and worker == 'W' %}package-lock.json{% endif %}.tera."""
 import sys
 src, dst = sys.argv[1], sys.argv[2]
 lines = open(src).read().split('\n')
