@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-"""Builds stacks/rust-axum/Cargo.lock.tera from two real lockfiles.
+"""Builds stacks/rust-axum/Cargo.lock.tera from one real lockfile per rendering of the stack.
 
-usage: gen_lock_template.py POSTGRES_LOCK NONE_LOCK SLUG > Cargo.lock.tera
+usage: rust-axum.py SLUG 'CONDITION=LOCK' ... > Cargo.lock.tera
 
-POSTGRES_LOCK and NONE_LOCK are Cargo.lock files written by cargo for the db=postgres and db=none
-renderings of the stack, both generated with the project named SLUG. The template reproduces each
-of them byte for byte for its `db`, with the project's own [[package]] entry moved to the place
+Each CONDITION is a Tera condition that holds for exactly one of the renderings (the conditions
+must exclude each other and together cover every answer), and LOCK the Cargo.lock cargo wrote for
+that rendering, all generated with the project named SLUG. The template reproduces each of them
+byte for byte under its condition, with the project's own [[package]] entry moved to the place
 cargo sorts it for any `project.slug`, so `cargo build --locked` works and a plain `cargo build`
-leaves the file untouched. A slug equal to the name of a package in either lockfile is not
-supported (the generator cannot know it; dozen should refuse such names for this stack).
+leaves the file untouched. A slug equal to the name of a package in a lockfile is not supported
+(the generator cannot know it; dozen refuses such names for this stack).
 
-Regenerate after changing a pin in Cargo.toml.tera:
-  dozen new demo-svc --yes --pack PACK --lang rust --stack axum --db postgres --no-git -o /tmp/pg
-  dozen new demo-svc --yes --pack PACK --lang rust --stack axum --db none --no-git -o /tmp/none
-  (cd /tmp/pg/demo-svc && cargo generate-lockfile)            # or cargo update -p CRATE --precise V
-  cp /tmp/pg/demo-svc/Cargo.lock /tmp/none/demo-svc/ && (cd /tmp/none/demo-svc && cargo update --workspace --offline)
-  gen_lock_template.py /tmp/pg/demo-svc/Cargo.lock /tmp/none/demo-svc/Cargo.lock demo-svc > PACK/stacks/rust-axum/Cargo.lock.tera
+Regenerate after changing a pin in Cargo.toml.tera (one rendering per db x worker):
+  for db in postgres none; do for w in none redis; do
+    dozen new demo-svc --yes --pack PACK --lang rust --stack axum --db $db --set worker=$w --no-git -o /tmp/$db-$w
+  done; done
+  (cd /tmp/postgres-redis/demo-svc && cargo generate-lockfile)   # or cargo update -p CRATE --precise V
+  for v in postgres-none none-redis none-none; do
+    cp /tmp/postgres-redis/demo-svc/Cargo.lock /tmp/$v/demo-svc/ && (cd /tmp/$v/demo-svc && cargo update --workspace --offline)
+  done
+  rust-axum.py demo-svc \
+    'db == "postgres" and worker == "redis"=/tmp/postgres-redis/demo-svc/Cargo.lock' \
+    'db == "postgres" and worker == "none"=/tmp/postgres-none/demo-svc/Cargo.lock' \
+    'db == "none" and worker == "redis"=/tmp/none-redis/demo-svc/Cargo.lock' \
+    'db == "none" and worker == "none"=/tmp/none-none/demo-svc/Cargo.lock' > PACK/stacks/rust-axum/Cargo.lock.tera
 """
 import re, sys
 
@@ -46,21 +54,38 @@ def sort_key(key):
     name, version, source = key
     return name, version_key(version), source
 
-pg_path, none_path, slug = sys.argv[1:4]
-pg, pg_root = parse(pg_path, slug)
-none, none_root = parse(none_path, slug)
-pg_map, none_map = dict(pg), dict(none)
-assert [k for k, _ in pg] == sorted(pg_map, key=sort_key)
-assert [k for k, _ in none] == sorted(none_map, key=sort_key)
-keys = sorted(set(pg_map) | set(none_map), key=sort_key)
+slug = sys.argv[1]
+variants = []
+for arg in sys.argv[2:]:
+    cond, _, path = arg.rpartition("=")
+    entries, root = parse(path, slug)
+    emap = dict(entries)
+    assert [k for k, _ in entries] == sorted(emap, key=sort_key), path
+    variants.append((cond, emap, root))
+assert len(variants) >= 1, "give at least one CONDITION=LOCK"
+keys = sorted(set().union(*(set(m) for _, m, _ in variants)), key=sort_key)
 
 def package(body):
     return "\n[[package]]\n" + body.replace(f'"{slug}"', '"{{ project.slug }}"')
 
+def either(conds):
+    return " or ".join(f"({c})" for c in conds)
+
+def alternatives(bodies):
+    """bodies: one body (or None) per variant, in order; Tera that renders each under its condition."""
+    if all(b == bodies[0] for b in bodies) and bodies[0] is not None:
+        return package(bodies[0])
+    groups = {}
+    for (cond, _, _), b in zip(variants, bodies):
+        if b is not None:
+            groups.setdefault(b, []).append(cond)
+    return "".join("{%% if %s %%}%s{%% endif %%}" % (either(conds), package(b)) for b, conds in groups.items())
+
 out = []
-out.append("{#- Cargo.lock for both `db` choices; the project's own entry is placed where cargo sorts\n"
-           "    it. Generated from real lockfiles: regenerate it rather than editing it by hand. -#}\n")
-out.append("{%- set root %}{% if db == \"postgres\" %}" + package(pg_root) + "{% else %}" + package(none_root) + "{% endif %}{% endset -%}\n")
+out.append("{#- Cargo.lock for every (db, worker) rendering; the project's own entry is placed where cargo\n"
+           "    sorts it. Generated from real lockfiles by scripts/lockfiles/rust-axum.py: regenerate it\n"
+           "    rather than editing it by hand. -#}\n")
+out.append("{%- set root %}" + alternatives([r for _, _, r in variants]) + "{% endset -%}\n")
 out.append(HEADER)
 # The project's own entry goes into the one gap whose neighbours' names enclose the slug. A slug
 # equal to a locked package's name is not supported: cargo would then also have to write the other
@@ -75,14 +100,6 @@ def gap(i):
 
 for i, key in enumerate(keys):
     out.append(gap(i))
-    a, b = pg_map.get(key), none_map.get(key)
-    if a == b:
-        out.append(package(a))
-    elif b is None:
-        out.append('{% if db == "postgres" %}' + package(a) + "{% endif %}")
-    elif a is None:
-        out.append('{% if db == "none" %}' + package(b) + "{% endif %}")
-    else:
-        out.append('{% if db == "postgres" %}' + package(a) + "{% else %}" + package(b) + "{% endif %}")
+    out.append(alternatives([m.get(key) for _, m, _ in variants]))
 out.append(gap(len(keys)))
 sys.stdout.write("".join(out))

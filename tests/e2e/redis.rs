@@ -46,7 +46,12 @@ impl Redis {
 
     /// The URL a service reaches the server with (database 0).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        self.url_of(0)
+    }
+
+    /// The URL of logical database `db` of the server (kept apart from what database 0 holds).
+    pub fn url_of(&self, db: u8) -> String {
+        format!("redis://127.0.0.1:{}/{db}", self.port)
     }
 
     /// Starts the stopped server again on the same port (empty: nothing is persisted).
