@@ -108,7 +108,8 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
         Ok(web) => web,
         Err(e) => return [found, vec![format!("web: {e}")]].concat(),
     };
-    let mut worker = match start(&procfile, "worker", &vars) {
+    // Each process gets its own PORT, as a Procfile runner gives them.
+    let mut worker = match start(&procfile, "worker", &with(&vars, "PORT", Some(&port::free().to_string()))) {
         Ok(worker) => worker,
         Err(e) => return [found, vec![format!("worker: {e}")]].concat(),
     };
