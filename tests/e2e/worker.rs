@@ -89,8 +89,10 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
     } else {
         None
     };
-    if let Some(db) = &database {
-        let mut release = match procfile.command("release", &[("DATABASE_URL", db.url())]) {
+    let vars = configuration(&redis, database.as_ref());
+    if database.is_some() {
+        // A platform gives every process type the same configuration.
+        let mut release = match procfile.command("release", &vars) {
             Ok(cmd) => cmd,
             Err(e) => return [found, vec![e]].concat(),
         };
@@ -99,7 +101,6 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
         }
     }
     found.extend(integration_tests(dir, &redis, database.as_ref()));
-    let vars = configuration(&redis, database.as_ref());
     for process in ["web", "worker"] {
         found.extend(refused(&procfile, process, &with(&vars, "REDIS_URL", None)));
         found.extend(refused(&procfile, process, &with(&vars, "REDIS_URL", Some("not a url"))));
@@ -108,7 +109,7 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
         Ok(web) => web,
         Err(e) => return [found, vec![format!("web: {e}")]].concat(),
     };
-    // Each process gets its own PORT, as a Procfile runner gives them.
+    // Each process type gets its own PORT, as Procfile runners do.
     let mut worker = match start(&procfile, "worker", &with(&vars, "PORT", Some(&port::free().to_string()))) {
         Ok(worker) => worker,
         Err(e) => return [found, vec![format!("worker: {e}")]].concat(),
