@@ -14,7 +14,8 @@ pub use crate::request::{
 
 const NEW_EXAMPLES: &str = "Examples:
   dozen new                                   # ask everything (in a terminal)
-  dozen new billing --yes                     # Rust/axum + Postgres + GitHub + AWS + k8s defaults
+  dozen new billing --yes                     # Rust/axum + Postgres + GitHub + AWS + kustomize defaults
+  dozen new billing -y --set k8s=helm --set worker=redis --ci jenkins
   dozen new billing -y --lang python --stack flask --db none --ci gitlab --cloud gcp --no-k8s
   dozen new billing -y --set license=Apache-2.0 --answers team.toml -o ~/src
   dozen new billing -y --dry-run --json       # show the plan, write nothing
@@ -206,13 +207,13 @@ pub struct NewArgs {
     /// CI system.
     #[arg(long, value_name = "VALUE")]
     pub ci: Option<String>,
-    /// Cloud for the Terraform.
+    /// Cloud for the infrastructure code.
     #[arg(long, value_name = "VALUE")]
     pub cloud: Option<String>,
-    /// Generate Kubernetes manifests.
+    /// `--set k8s=true`: Kubernetes manifests (the built-in pack: kustomize; `--set k8s=helm`).
     #[arg(long, overrides_with = "no_k8s")]
     pub k8s: bool,
-    /// Do not generate Kubernetes manifests.
+    /// `--set k8s=false`: no Kubernetes manifests.
     #[arg(long)]
     pub no_k8s: bool,
     /// Pack: built-in name or directory.

@@ -11,7 +11,7 @@ use std::process::Command;
 pub const VARIABLE: &str = "DOZEN_TOOLS_DIR";
 
 /// The validators every stack's static checks need.
-pub const REQUIRED: [&str; 11] = [
+pub const REQUIRED: [&str; 15] = [
     "hadolint",
     "actionlint",
     "check-jsonschema",
@@ -23,6 +23,10 @@ pub const REQUIRED: [&str; 11] = [
     "shellcheck",
     "squawk",
     "checkov",
+    "cfn-lint",
+    "helm",
+    "promtool",
+    "npm-groovy-lint",
 ];
 
 /// The located validators' directory.
