@@ -2,7 +2,7 @@
 //! schema and validation, template syntax, `when` and default expressions, variables no question
 //! defines, `extends` and `requires` — every problem collected and reported at once as `file:line`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::error::{Error, Problem, Result};
 use crate::pack::manifest::{RESERVED_NAMES, find_line};
@@ -114,23 +114,56 @@ fn template_problems(pack: &Pack, renderer: &Renderer) -> Vec<Problem> {
     let mut known = builtins();
     known.extend(pack.manifest.questions.iter().map(|q| q.name.clone()));
     let set_re = regex::Regex::new(r"\{%-?\s*set(?:_global)?\s+([A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
-    let mut problems = Vec::new();
-    for (path, file) in &pack.files {
-        if !path.ends_with(TEMPLATE_SUFFIX) {
-            continue;
+    let include_re = regex::Regex::new(r#"\{%-?\s*include\s+"([^"]+)""#).expect("valid regex");
+    let texts: Vec<(&String, String)> = pack
+        .files
+        .iter()
+        .filter(|(path, _)| path.ends_with(TEMPLATE_SUFFIX))
+        .map(|(path, file)| (path, String::from_utf8_lossy(file.contents.bytes()).into_owned()))
+        .collect();
+    // A template sees the variables it sets itself and those set by every template that includes
+    // it (directly or through other includes): a partial may rely on its callers' `set`.
+    let sets: BTreeMap<&str, HashSet<String>> = texts
+        .iter()
+        .map(|(path, text)| {
+            (
+                path.as_str(),
+                set_re.captures_iter(text).filter_map(|c| c.get(1)).map(|m| m.as_str().to_owned()).collect(),
+            )
+        })
+        .collect();
+    let mut includers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (path, text) in &texts {
+        for captures in include_re.captures_iter(text) {
+            includers.entry(captures[1].to_owned()).or_default().push(path.as_str());
         }
-        let text = String::from_utf8_lossy(file.contents.bytes());
-        let local: HashSet<&str> = set_re.captures_iter(&text).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+    }
+    let visible = |path: &str| -> HashSet<String> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut pending = vec![path];
+        let mut names = HashSet::new();
+        while let Some(next) = pending.pop() {
+            if !seen.insert(next) {
+                continue;
+            }
+            names.extend(sets.get(next).into_iter().flatten().cloned());
+            pending.extend(includers.get(next).into_iter().flatten().copied());
+        }
+        names
+    };
+    let mut problems = Vec::new();
+    for (path, text) in &texts {
+        let local = visible(path);
         let mut unknown: Vec<String> = renderer
             .template_variables(path)
             .into_iter()
-            .filter(|v| !known.contains(v) && !local.contains(v.as_str()))
+            .filter(|v| !known.contains(v) && !local.contains(v))
             .collect();
         unknown.sort();
         for var in unknown {
             problems.push(
-                Problem::new(path.clone(), format!("uses `{var}`, which no question defines"))
-                    .at(find_word_line(&text, &var))
+                Problem::new((*path).clone(), format!("uses `{var}`, which no question defines"))
+                    .at(find_word_line(text, &var))
                     .hint(format!("add a question named {var:?}, or fix the name")),
             );
         }

@@ -119,7 +119,7 @@ pub fn test(source: &Source, trust: bool, max: usize) -> Result<TestReport> {
         if trust && !pack.manifest.checks.is_empty() {
             let dir = tempfile::tempdir().map_err(crate::error::io("creating", std::env::temp_dir()))?;
             let target = dir.path().join("out");
-            let staged = crate::write::stage(&plan, &target, &crate::write::Interrupt::default())?;
+            let staged = plan.stage(&target, &crate::write::Interrupt::default())?;
             staged.commit(&crate::write::Interrupt::default())?;
             let context = resolved.context();
             let active: Vec<&crate::pack::manifest::Command> = pack

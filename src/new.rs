@@ -90,7 +90,7 @@ pub fn generate(request: &NewRequest, prompter: &mut dyn Prompter, interactive: 
             .collect();
         report.replaced = write::apply(&target, &changes, &interrupt)?;
     } else {
-        write::stage(&plan, &target, &interrupt)?.commit(&interrupt)?;
+        plan.stage(&target, &interrupt)?.commit(&interrupt)?;
     }
     report.hooks = hook::run_all("hook", &hooks, &target, &answers).map_err(|err| match err {
         Error::Command { what, command, code } => {

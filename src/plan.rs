@@ -195,6 +195,15 @@ pub fn build(pack: &Pack, answers: &Answers, renderer: &Renderer) -> Result<Plan
     Ok(Plan { files })
 }
 
+impl Plan {
+    /// Writes every planned file into a new staging directory beside `target`, through the one
+    /// writer (`write.rs`).
+    pub fn stage(&self, target: &std::path::Path, interrupt: &crate::write::Interrupt) -> Result<crate::write::Staged> {
+        let files = self.files.iter().map(|f| (f.path.as_str(), f.body.bytes(), f.executable));
+        crate::write::stage_files(files, target, interrupt)
+    }
+}
+
 /// Renders the Tera in each path segment; `None` when a segment renders empty (the file is dropped).
 fn render_path(rel: &str, source: &str, renderer: &Renderer, context: &tera::Context) -> Result<Option<String>> {
     if !rel.contains("{{") && !rel.contains("{%") {

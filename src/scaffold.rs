@@ -98,7 +98,7 @@ pub fn create(dir: &Path) -> Result<Vec<String>> {
             .collect();
         crate::write::apply(dir, &changes, &interrupt)?;
     } else {
-        crate::write::stage(&plan, dir, &interrupt)?.commit(&interrupt)?;
+        plan.stage(dir, &interrupt)?.commit(&interrupt)?;
     }
     Ok(FILES.iter().map(|(path, _)| (*path).to_owned()).collect())
 }

@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, io};
 pub use crate::interrupt::Interrupt;
-use crate::plan::Plan;
 
 /// Environment variable that injects a failure before the N-th step of `apply` (debug builds).
 pub const FAIL_AFTER: &str = "DOZEN_TEST_FAIL_AFTER";
@@ -133,11 +132,6 @@ fn parent_of(target: &Path) -> &Path {
 fn staging_prefix(target: &Path) -> String {
     let name = target.file_name().map_or_else(|| "project".into(), |n| n.to_string_lossy().into_owned());
     format!(".{name}.dozen-")
-}
-
-/// Writes every planned file into a new staging directory beside `target`.
-pub fn stage(plan: &Plan, target: &Path, interrupt: &Interrupt) -> Result<Staged> {
-    stage_files(plan.files.iter().map(|f| (f.path.as_str(), f.body.bytes(), f.executable)), target, interrupt)
 }
 
 /// Writes `(relative path, bytes, executable)` files into a new staging directory beside
