@@ -45,24 +45,52 @@ mod validators;
 mod wiring;
 mod worker;
 
-/// One test per stack, ignored (with the reason) unless `DOZEN_E2E` selects it: `all`, its
-/// language or its `lang-stack` name. `build.rs` turns the variable into `e2e` cfg values.
+/// Two tests per stack, ignored (with the reason) unless `DOZEN_E2E` selects it: `all`, its
+/// language or its `lang-stack` name. `build.rs` turns the variable into `e2e` cfg values. The
+/// second runs the worker process type (worker=redis); a stack whose worker does not pass yet
+/// names why in `worker_ignored`, so the run reports it ignored, never passed (run it anyway with
+/// `-- --include-ignored <stack>_worker`).
 macro_rules! stack_test {
-    ($test:ident, $lang:literal, $name:literal) => {
+    ($test:ident, $worker:ident, $lang:literal, $name:literal) => {
         #[test]
         #[cfg_attr(
-                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                                )]
+                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                )]
         fn $test() {
-            tier::run($name);
+            tier::run($name, tier::Part::Service);
+        }
+
+        #[test]
+        #[cfg_attr(
+                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                )]
+        fn $worker() {
+            tier::run($name, tier::Part::Worker);
+        }
+    };
+    ($test:ident, $worker:ident, $lang:literal, $name:literal, worker_ignored = $why:literal) => {
+        #[test]
+        #[cfg_attr(
+                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                )]
+        fn $test() {
+            tier::run($name, tier::Part::Service);
+        }
+
+        #[test]
+        #[ignore = $why]
+        fn $worker() {
+            tier::run($name, tier::Part::Worker);
         }
     };
 }
 
-stack_test!(rust_axum, "rust", "rust-axum");
-stack_test!(python_fastapi, "python", "python-fastapi");
-stack_test!(python_flask, "python", "python-flask");
-stack_test!(node_express, "node", "node-express");
-stack_test!(go_nethttp, "go", "go-nethttp");
-stack_test!(java_spring, "java", "java-spring");
+stack_test!(rust_axum, rust_axum_worker, "rust", "rust-axum");
+stack_test!(python_fastapi, python_fastapi_worker, "python", "python-fastapi");
+stack_test!(python_flask, python_flask_worker, "python", "python-flask");
+stack_test!(node_express, node_express_worker, "node", "node-express");
+stack_test!(go_nethttp, go_nethttp_worker, "go", "go-nethttp");
+stack_test!(java_spring, java_spring_worker, "java", "java-spring");

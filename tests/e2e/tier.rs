@@ -22,8 +22,17 @@ pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
 /// Held by the stack that is running.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Runs the tier for the stack called `name`, or says why it is skipped.
-pub fn run(name: &str) {
+/// Which projects of a stack a test runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The validators over the option matrix and the web process with db=postgres and none.
+    Service,
+    /// The worker process type (issue 16): the same build with worker=redis, run against Redis.
+    Worker,
+}
+
+/// Runs `part` of the tier for the stack called `name`, or says why it is skipped.
+pub fn run(name: &str, part: Part) {
     let stack = Stack::named(name);
     // Only a run whose DOZEN_E2E selects this stack gets here (the others are ignored at build
     // time); a run that got here anyway must fail loudly rather than pass without testing.
@@ -47,13 +56,18 @@ pub fn run(name: &str) {
         panic!("[{name}] {e}");
     }
     let mut run = Run { stack, found: Vec::new(), started: Instant::now() };
-    run.static_checks(&toolbox);
-    for db in ["postgres", "none"] {
-        run.project(Options::defaults(db), &toolbox);
-    }
-    // The worker process type (issue 16): the same build with worker=redis, run against Redis.
-    for db in ["postgres", "none"] {
-        run.project(Options { worker: "redis", ..Options::defaults(db) }, &toolbox);
+    match part {
+        Part::Service => {
+            run.static_checks(&toolbox);
+            for db in ["postgres", "none"] {
+                run.project(Options::defaults(db), &toolbox);
+            }
+        }
+        Part::Worker => {
+            for db in ["postgres", "none"] {
+                run.project(Options { worker: "redis", ..Options::defaults(db) }, &toolbox);
+            }
+        }
     }
     run.finish();
 }
