@@ -54,18 +54,18 @@ macro_rules! stack_test {
     ($test:ident, $worker:ident, $lang:literal, $name:literal) => {
         #[test]
         #[cfg_attr(
-                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                )]
+                            not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                        )]
         fn $test() {
             tier::run($name, tier::Part::Service);
         }
 
         #[test]
         #[cfg_attr(
-                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                )]
+                            not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                        )]
         fn $worker() {
             tier::run($name, tier::Part::Worker);
         }
@@ -73,9 +73,9 @@ macro_rules! stack_test {
     ($test:ident, $worker:ident, $lang:literal, $name:literal, worker_ignored = $why:literal) => {
         #[test]
         #[cfg_attr(
-                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                )]
+                            not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                        )]
         fn $test() {
             tier::run($name, tier::Part::Service);
         }

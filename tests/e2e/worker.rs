@@ -41,10 +41,10 @@ const CONCURRENCY: usize = 4;
 
 /// How many short jobs are enqueued, and how long each takes.
 const JOBS: usize = 100;
-const SHORT_MS: u64 = 300;
+const SHORT_MS: u64 = 1_000;
 
 /// A job that cannot finish within SHUTDOWN_TIMEOUT: it must be put back and run again.
-const LONG_MS: u64 = 15_000;
+const LONG_MS: u64 = 40_000;
 
 /// How long a process may take from spawn to its first 200 on `/ready`.
 const START_DEADLINE: Duration = Duration::from_secs(90);
@@ -524,7 +524,9 @@ fn sigterm_while_running(
     let long = jobs.long.clone().unwrap_or_default();
     loop {
         let long_running = fetch(port, &long).is_ok_and(|j| j.state == "running");
-        let short_running = jobs.short.iter().take(12).any(|id| fetch(port, id).is_ok_and(|j| j.state == "running"));
+        // Enqueueing 100 jobs over HTTP takes seconds on a loaded machine while the worker already
+        // runs them: look for a running one among all of them, latest first.
+        let short_running = jobs.short.iter().rev().any(|id| fetch(port, id).is_ok_and(|j| j.state == "running"));
         if long_running && short_running {
             break;
         }
