@@ -95,13 +95,7 @@ stack_test!(
     "rust-axum",
     worker_ignored = "issue 16: the Rust worker has not passed this tier yet (not run green on main)"
 );
-stack_test!(
-    python_fastapi,
-    python_fastapi_worker,
-    "python",
-    "python-fastapi",
-    worker_ignored = "issue 16: with db=none no job was seen running before SIGTERM (last run on main)"
-);
+stack_test!(python_fastapi, python_fastapi_worker, "python", "python-fastapi");
 stack_test!(
     python_flask,
     python_flask_worker,
@@ -111,10 +105,4 @@ stack_test!(
 );
 stack_test!(node_express, node_express_worker, "node", "node-express");
 stack_test!(go_nethttp, go_nethttp_worker, "go", "go-nethttp");
-stack_test!(
-    java_spring,
-    java_spring_worker,
-    "java",
-    "java-spring",
-    worker_ignored = "issue 16: no job was seen running before SIGTERM (last run on main)"
-);
+stack_test!(java_spring, java_spring_worker, "java", "java-spring");
