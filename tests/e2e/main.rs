@@ -88,13 +88,7 @@ macro_rules! stack_test {
     };
 }
 
-stack_test!(
-    rust_axum,
-    rust_axum_worker,
-    "rust",
-    "rust-axum",
-    worker_ignored = "issue 16: the Rust worker has not passed this tier yet (not run green on main)"
-);
+stack_test!(rust_axum, rust_axum_worker, "rust", "rust-axum");
 stack_test!(python_fastapi, python_fastapi_worker, "python", "python-fastapi");
 stack_test!(
     python_flask,
