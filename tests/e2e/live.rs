@@ -259,7 +259,7 @@ fn configuration(port: u16, url: Option<&str>) -> Vec<(&'static str, String)> {
 
 /// `vars` with `name` set to `value`, or removed when `value` is None. A changed configuration
 /// gets its own free port, so that a service which wrongly keeps running cannot collide.
-fn with(vars: &[(&'static str, String)], name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
+pub fn with(vars: &[(&'static str, String)], name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
     let mut changed: Vec<_> = vars.iter().filter(|(n, _)| *n != name).cloned().collect();
     if let Some(value) = value {
         changed.push((name, value.to_string()));

@@ -52,38 +52,25 @@ mod worker;
 /// `-- --include-ignored <stack>_worker`).
 macro_rules! stack_test {
     ($test:ident, $worker:ident, $lang:literal, $name:literal) => {
-        #[test]
-        #[cfg_attr(
-                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                                )]
-        fn $test() {
-            tier::run($name, tier::Part::Service);
-        }
-
-        #[test]
-        #[cfg_attr(
-                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                                )]
-        fn $worker() {
-            tier::run($name, tier::Part::Worker);
-        }
+        stack_test!(@selected $test, $lang, $name, Service);
+        stack_test!(@selected $worker, $lang, $name, Worker);
     };
     ($test:ident, $worker:ident, $lang:literal, $name:literal, worker_ignored = $why:literal) => {
-        #[test]
-        #[cfg_attr(
-                                    not(any(e2e = "all", e2e = $lang, e2e = $name)),
-                                    ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
-                                )]
-        fn $test() {
-            tier::run($name, tier::Part::Service);
-        }
-
+        stack_test!(@selected $test, $lang, $name, Service);
         #[test]
         #[ignore = $why]
         fn $worker() {
             tier::run($name, tier::Part::Worker);
+        }
+    };
+    (@selected $test:ident, $lang:literal, $name:literal, $part:ident) => {
+        #[test]
+        #[cfg_attr(
+            not(any(e2e = "all", e2e = $lang, e2e = $name)),
+            ignore = "not selected by DOZEN_E2E (set it to all, a language or lang-stack)"
+        )]
+        fn $test() {
+            tier::run($name, tier::Part::$part);
         }
     };
 }

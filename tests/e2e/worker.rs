@@ -22,6 +22,7 @@ use regex::Regex;
 use serde_json::{Map, Value, json};
 
 use crate::http::{self, Response};
+use crate::live::with;
 use crate::metrics::{self, Scrape};
 use crate::postgres::Postgres;
 use crate::procfile::Procfile;
@@ -254,19 +255,6 @@ fn configuration(redis: &Redis, database: Option<&Postgres>) -> Vec<(&'static st
         vars.push(("DATABASE_URL", db.url()));
     }
     vars
-}
-
-/// `vars` with `name` set to `value` (removed when None) and, unless `name` is PORT, a new port.
-fn with(vars: &[(&'static str, String)], name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut changed: Vec<_> = vars.iter().filter(|(n, _)| *n != name).cloned().collect();
-    if let Some(value) = value {
-        changed.push((name, value.to_string()));
-    }
-    if name != "PORT" {
-        changed.retain(|(n, _)| *n != "PORT");
-        changed.push(("PORT", port::free().to_string()));
-    }
-    changed
 }
 
 fn port_of(vars: &[(&str, String)]) -> u16 {
