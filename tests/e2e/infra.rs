@@ -20,6 +20,7 @@ use std::time::Duration;
 use crate::command;
 use crate::matrix::Matrix;
 use crate::project::Options;
+use crate::stopwatch::Stopwatch;
 use crate::toolbox::Toolbox;
 
 /// How long one `terraform init` or `validate`, or the cfn-lint run over the matrix, may take.
@@ -30,9 +31,11 @@ const OVERRIDE_FILE: &str = "e2e_provider_override.tf";
 
 /// Every problem found in the matrix's infrastructure code.
 pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
+    let mut clock = Stopwatch::default();
     let mut found = load_balancer_settings(matrix);
-    found.extend(terraform_validate(matrix, toolbox));
-    found.extend(cfn_lint(matrix, toolbox));
+    found.extend(clock.time("terraform validate", || terraform_validate(matrix, toolbox)));
+    found.extend(clock.time("cfn-lint", || cfn_lint(matrix, toolbox)));
+    eprintln!("infrastructure, slowest first: {}", clock.summary());
     found
 }
 
@@ -96,10 +99,20 @@ fn terraform_validate(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
              mirror of the hashicorp/google (or hashicorp/random) provider here, and providers cannot be downloaded"
         );
     }
-    let projects: Vec<&(Options, PathBuf)> = matrix.projects().iter().filter(|(o, _)| is_aws_terraform(o)).collect();
-    if projects.is_empty() {
+    // Terraform's verdict depends on the directory alone: each distinct one is validated once.
+    let fresh = matrix.fresh_projects(
+        "terraform validate",
+        is_aws_terraform,
+        |p| p.starts_with("terraform"),
+        |_| String::new(),
+    );
+    if fresh.skipped > 0 {
+        eprintln!("[infra] terraform validate: {} combinations share a directory validated already", fresh.skipped);
+    }
+    if fresh.is_empty() {
         return Vec::new();
     }
+    let projects = &fresh.items;
     let Some(terraform) = toolbox.find("terraform") else {
         eprintln!(
             "[infra] terraform validate skipped for {} cloud=aws iac=terraform combinations: terraform is not on PATH",
@@ -128,7 +141,7 @@ fn terraform_validate(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
     }
     let began = std::time::Instant::now();
     let mut found = Vec::new();
-    for (options, dir) in &projects {
+    for (options, dir) in projects {
         if let Err(e) = validate_copy(&terraform, &dir.join("terraform"), &mirror, &version, &cache) {
             found.push(format!("terraform validate {}: {}", options.label(), matrix.relative(&e)));
         }
@@ -139,6 +152,9 @@ fn terraform_validate(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
         projects.len(),
         began.elapsed().as_secs_f64()
     );
+    if found.is_empty() {
+        fresh.clean();
+    }
     found
 }
 
@@ -200,9 +216,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// The plugin cache shared by every `terraform init` of every run: beside the tier's build cache.
 fn plugin_cache() -> PathBuf {
-    std::env::var_os(crate::tier::CACHE_VARIABLE)
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-cache"), PathBuf::from)
-        .join("terraform-plugin-cache")
+    crate::tier::cache_dir().join("terraform-plugin-cache")
 }
 
 /// Terraform's name of this machine's platform, such as `linux_amd64`.
@@ -270,9 +284,10 @@ fn mirrored_version(dir: &Path, provider: &str, platform: &str) -> Option<String
 
 /// cfn-lint over every CloudFormation template of the matrix, in one process.
 fn cfn_lint(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
-    let templates = matrix.files(|p| {
+    let fresh = matrix.fresh_files("cfn-lint", |p| {
         p.starts_with("cloudformation") && p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
     });
+    let templates = &fresh.items;
     if templates.is_empty() {
         return Vec::new();
     }
@@ -289,7 +304,10 @@ fn cfn_lint(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
         .current_dir(matrix.root());
     eprintln!("[infra] cfn-lint: {} CloudFormation templates", templates.len());
     match command::run(&mut cmd, DEADLINE) {
-        Ok(done) if done.status.success() => Vec::new(),
+        Ok(done) if done.status.success() => {
+            fresh.clean();
+            Vec::new()
+        }
         Ok(done) => {
             vec![format!("cfn-lint ({}):\n{}", done.status, command::tail(matrix.summarize(&done.output()).trim(), 80))]
         }

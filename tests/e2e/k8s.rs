@@ -21,6 +21,7 @@ use super::{DEADLINE, checkov_failures, checkov_skips, interpreter};
 use crate::command;
 use crate::matrix::Matrix;
 use crate::project::{NAME, Options};
+use crate::stopwatch::Stopwatch;
 use crate::toolbox::Toolbox;
 
 /// The Kubernetes version charts are rendered and linted for (that of kubernetes-validate's newest
@@ -42,10 +43,20 @@ print(json.dumps(docs))
 
 /// Every problem of the matrix's Kubernetes manifests.
 pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
-    let chosen = |k8s: &str| -> Vec<(Options, PathBuf)> {
-        matrix.projects().iter().filter(|(o, _)| o.k8s == k8s).cloned().collect()
+    // What is judged here depends on the manifests, the variables of `.env.example` and the
+    // options (the objects a combination must have): the same in every stack, so judged once.
+    let chosen = |k8s: &'static str| {
+        matrix.fresh_projects(
+            "kubernetes",
+            |o| o.k8s == k8s,
+            |p| p.starts_with("k8s") || p.starts_with("chart") || p == Path::new(".env.example"),
+            Options::label,
+        )
     };
     let (kustomize, helm) = (chosen("kustomize"), chosen("helm"));
+    if kustomize.skipped + helm.skipped > 0 {
+        eprintln!("[kubernetes] {} combinations judged already", kustomize.skipped + helm.skipped);
+    }
     if kustomize.is_empty() && helm.is_empty() {
         return Vec::new();
     }
@@ -54,12 +65,18 @@ pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
         Err(e) => return vec![format!("kubernetes: cannot create a temporary directory: {e}")],
     };
     let mut judge = Judge { matrix, toolbox, out: out.path().to_path_buf(), renders: Vec::new(), found: Vec::new() };
-    judge.kustomize(&kustomize);
-    judge.helm(&helm);
-    judge.kubernetes_validate();
-    judge.checkov();
-    judge.shapes();
-    judge.releases(&kustomize);
+    let mut clock = Stopwatch::default();
+    clock.time("kustomize", || judge.kustomize(&kustomize.items));
+    clock.time("helm", || judge.helm(&helm.items));
+    clock.time("kubernetes-validate", || judge.kubernetes_validate());
+    clock.time("checkov", || judge.checkov());
+    clock.time("shapes", || judge.shapes());
+    clock.time("releases", || judge.releases(&kustomize.items));
+    eprintln!("kubernetes renders, slowest first: {}", clock.summary());
+    if judge.found.is_empty() {
+        kustomize.clean();
+        helm.clean();
+    }
     judge.found
 }
 

@@ -9,6 +9,7 @@ use regex::Regex;
 
 use crate::project::{self, Options};
 use crate::stack::Stack;
+use crate::verdicts::{self, Fresh};
 
 /// The rendered combinations of one stack.
 pub struct Matrix {
@@ -23,10 +24,27 @@ impl Matrix {
             .prefix(&format!("dozen-e2e-{}-matrix.", stack.name()))
             .tempdir()
             .map_err(|e| vec![format!("cannot create a temporary directory: {e}")])?;
+        let all = Options::matrix();
+        // One `dozen new` per core at a time; results are kept in the matrix's order.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let rendered: Vec<Result<PathBuf, String>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = all
+                .chunks(all.len().div_ceil(cores))
+                .map(|chunk| {
+                    scope.spawn(|| {
+                        chunk
+                            .iter()
+                            .map(|options| project::generate(stack, options, &root.path().join(options.label())))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|worker| worker.join().expect("a rendering thread panicked")).collect()
+        });
         let mut projects = Vec::new();
         let mut failed = Vec::new();
-        for options in Options::matrix() {
-            match project::generate(stack, &options, &root.path().join(options.label())) {
+        for (options, result) in all.into_iter().zip(rendered) {
+            match result {
                 Ok(dir) => projects.push((options, dir)),
                 Err(e) => failed.push(format!("{}: {e}", options.label())),
             }
@@ -49,13 +67,38 @@ impl Matrix {
         &self.projects
     }
 
-    /// Every file of every combination for which `keep(path relative to its project)` holds.
-    pub fn files(&self, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-        let mut kept = Vec::new();
+    /// Every file of every combination for which `keep(path relative to its project)` holds, each
+    /// distinct file once (its path in the project and its bytes), without the ones `judge` found
+    /// clean before in this process.
+    pub fn fresh_files(&self, judge: &str, keep: impl Fn(&Path) -> bool) -> Fresh<PathBuf> {
+        let mut candidates = Vec::new();
         for (_, dir) in &self.projects {
-            kept.extend(project::files(dir).into_iter().filter(|path| keep(path.strip_prefix(dir).unwrap_or(path))));
+            for path in project::files(dir).into_iter().filter(|path| keep(path.strip_prefix(dir).unwrap_or(path))) {
+                candidates.push((verdicts::key(judge, "", dir, std::slice::from_ref(&path)), path));
+            }
         }
-        kept
+        Fresh::select(candidates)
+    }
+
+    /// The combinations `which` picks that have files for which `keep(path relative to its project)` holds, each
+    /// distinct set of them once (paths, bytes and `expect` of the options: what the judge's
+    /// verdict depends on beside the files), without the ones `judge` found clean before.
+    pub fn fresh_projects(
+        &self,
+        judge: &str,
+        which: impl Fn(&Options) -> bool,
+        keep: impl Fn(&Path) -> bool,
+        expect: impl Fn(&Options) -> String,
+    ) -> Fresh<(Options, PathBuf)> {
+        let mut candidates = Vec::new();
+        for (options, dir) in self.projects.iter().filter(|(options, _)| which(options)) {
+            let files: Vec<PathBuf> =
+                project::files(dir).into_iter().filter(|path| keep(path.strip_prefix(dir).unwrap_or(path))).collect();
+            if !files.is_empty() {
+                candidates.push((verdicts::key(judge, &expect(options), dir, &files), (*options, dir.clone())));
+            }
+        }
+        Fresh::select(candidates)
     }
 
     /// `text` with the root directory removed from every path in it.

@@ -1,9 +1,12 @@
 //! The whole end-to-end run for one stack, in the order a user meets it: the validators over the
-//! full option matrix, then for each database choice a fresh project with the default options that
-//! is checked for its configuration contract, built, linted and tested with its own Makefile, and
-//! run live. Stacks run one at a time (a process-wide lock) so builds do not fight for the cores and
-//! the measured start times mean something. Every problem is collected and the test fails once, at
-//! the end, listing them all under the step and combination they came from.
+//! full option matrix (`Part::Static`), then for each database choice a fresh project with the
+//! default options that is checked for its configuration contract, built, linted and tested with
+//! its own Makefile, and run live (`Part::Service`), then the same with a worker (`Part::Worker`).
+//! Builds and live runs take turns (a process-wide lock) so they do not fight for the cores and
+//! the measured start times mean something; the validators, which measure nothing, have a turn of
+//! their own and may run beside them (`--test-threads 2`), filling the time a live run spends
+//! waiting. Every problem is collected and the test fails once, at the end, listing them all under
+//! the step and combination they came from.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -16,16 +19,21 @@ use crate::stack::Stack;
 use crate::toolbox::{self, Toolbox};
 use crate::{environment, live, makefile, report, validators, wiring, worker};
 
-/// The variable naming the cache directory (default `<repo>/target/e2e-cache`).
+/// The variable naming the cache directory (default: see [`cache_dir`]).
 pub const CACHE_VARIABLE: &str = "DOZEN_E2E_CACHE";
 
-/// Held by the stack that is running.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// Held by the stack whose projects are being built and run.
+static LIVE: Mutex<()> = Mutex::new(());
+
+/// Held by the stack whose matrix the validators are judging.
+static STATIC: Mutex<()> = Mutex::new(());
 
 /// Which projects of a stack a test runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
-    /// The validators over the option matrix and the web process with db=postgres and none.
+    /// The validators over the option matrix.
+    Static,
+    /// The web process with db=postgres and none: built, tested and run live.
     Service,
     /// The worker process type (issue 16): the same build with worker=redis, run against Redis.
     Worker,
@@ -50,15 +58,16 @@ pub fn run(name: &str, part: Part) {
         crate::selection::VARIABLE,
         std::env::var(crate::selection::VARIABLE).unwrap_or_default()
     );
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let turn = if part == Part::Static { &STATIC } else { &LIVE };
+    let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let toolbox = Toolbox::locate();
     if let Err(e) = toolbox.require(&toolbox::REQUIRED) {
         panic!("[{name}] {e}");
     }
     let mut run = Run { stack, found: Vec::new(), started: Instant::now() };
     match part {
+        Part::Static => run.static_checks(&toolbox),
         Part::Service => {
-            run.static_checks(&toolbox);
             for db in ["postgres", "none"] {
                 run.project(Options::defaults(db), &toolbox);
             }
@@ -188,8 +197,20 @@ impl Run {
     }
 }
 
-/// Where builds share their caches and the report is written.
-fn cache_dir() -> PathBuf {
-    std::env::var_os(CACHE_VARIABLE)
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-cache"), PathBuf::from)
+/// Where builds share their caches and the report is written: `DOZEN_E2E_CACHE`, else
+/// `dozen/e2e` in the user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`), so that a fresh
+/// clone on the same machine reuses the builds, else the repository's `target/e2e-cache`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os(CACHE_VARIABLE) {
+        return PathBuf::from(dir);
+    }
+    user_cache().map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-cache"), |d| d.join("e2e"))
+}
+
+/// `dozen` in the user's cache directory, when there is a home to put it in.
+pub fn user_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()).map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|home| PathBuf::from(home).join(".cache"))
+    })?;
+    Some(base.join("dozen"))
 }

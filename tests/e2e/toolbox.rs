@@ -35,10 +35,16 @@ pub struct Toolbox {
 }
 
 impl Toolbox {
-    /// The directory from `DOZEN_TOOLS_DIR`, or the repository's `.venv-tools/bin`.
+    /// The directory from `DOZEN_TOOLS_DIR`, else where `scripts/install-tools.sh` puts them by
+    /// default: `dozen/tools` in the user's cache directory, else the repository's `.venv-tools`.
     pub fn locate() -> Toolbox {
-        let dir = std::env::var_os(VARIABLE)
-            .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tools/bin"), PathBuf::from);
+        let dir = std::env::var_os(VARIABLE).map_or_else(
+            || {
+                crate::tier::user_cache()
+                    .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-tools"), |d| d.join("tools"))
+            },
+            PathBuf::from,
+        );
         Toolbox::at(dir)
     }
 

@@ -21,7 +21,9 @@ use serde_json::Value;
 use crate::command;
 use crate::matrix::Matrix;
 use crate::project;
+use crate::stopwatch::Stopwatch;
 use crate::toolbox::Toolbox;
+use crate::verdicts::{self, Fresh};
 
 /// The rendered Kubernetes manifests (kustomize and Helm), judged as they are applied.
 #[path = "k8s.rs"]
@@ -32,30 +34,36 @@ const DEADLINE: Duration = Duration::from_secs(600);
 
 /// Every problem the validators find in `matrix`.
 pub fn problems(matrix: &Matrix, toolbox: &Toolbox) -> Vec<String> {
+    let mut clock = Stopwatch::default();
     let mut found = missing_files(matrix);
     let mut judge = Judge { matrix, toolbox, found: Vec::new() };
     for (title, tool, args, select) in PER_FILE {
-        judge.run(title, tool, args, &matrix.files(select));
+        clock.time(title, || judge.run(title, tool, args, matrix.fresh_files(title, select)));
     }
-    judge.zizmor();
-    judge.yamllint();
-    judge.terraform_fmt();
-    judge.hcl_parse();
-    judge.per_config("squawk", (".squawk.toml", "--config"), &["--reporter", "gcc"], |dir| {
-        project::files(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "sql")).collect()
+    clock.time("zizmor", || judge.zizmor());
+    clock.time("yamllint", || judge.yamllint());
+    clock.time("terraform fmt", || judge.terraform_fmt());
+    clock.time("HCL parse", || judge.hcl_parse());
+    clock.time("squawk", || {
+        judge.per_config("squawk", (".squawk.toml", "--config"), &["--reporter", "gcc"], |dir| {
+            project::files(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "sql")).collect()
+        });
     });
-    judge.checkov();
-    judge.run(
-        "npm-groovy-lint",
-        "npm-groovy-lint",
-        &["--noserver", "--failon", "error", "--output", "txt"],
-        &matrix.files(|p| p == Path::new("Jenkinsfile")),
-    );
+    clock.time("checkov", || judge.checkov());
+    clock.time("npm-groovy-lint", || {
+        judge.run(
+            "npm-groovy-lint",
+            "npm-groovy-lint",
+            &["--noserver", "--failon", "error", "--output", "txt"],
+            matrix.fresh_files("npm-groovy-lint", |p| p == Path::new("Jenkinsfile")),
+        );
+    });
     found.append(&mut judge.found);
-    found.extend(infra::problems(matrix, toolbox));
-    found.extend(k8s::problems(matrix, toolbox));
-    found.extend(crate::pipelines::problems(matrix));
-    found.extend(crate::monitoring::problems(matrix, toolbox));
+    found.extend(clock.time("infrastructure", || infra::problems(matrix, toolbox)));
+    found.extend(clock.time("kubernetes", || k8s::problems(matrix, toolbox)));
+    found.extend(clock.time("pipelines", || crate::pipelines::problems(matrix)));
+    found.extend(clock.time("monitoring", || crate::monitoring::problems(matrix, toolbox)));
+    eprintln!("validators, slowest first: {}", clock.summary());
     found
 }
 
@@ -188,24 +196,28 @@ struct Judge<'a> {
 
 impl Judge<'_> {
     /// Runs `tool args files…` once; a non-zero exit is a problem carrying its output.
-    fn run(&mut self, title: &str, tool: &str, args: &[&str], files: &[PathBuf]) {
+    fn run(&mut self, title: &str, tool: &str, args: &[&str], files: Fresh<PathBuf>) {
         if files.is_empty() {
             return;
         }
         let mut cmd = self.toolbox.command(tool);
-        cmd.args(args).args(files).current_dir(self.matrix.root());
-        self.check(title, &mut cmd);
+        cmd.args(args).args(&files.items).current_dir(self.matrix.root());
+        if self.check(title, &mut cmd) {
+            files.clean();
+        }
     }
 
-    fn check(&mut self, title: &str, cmd: &mut Command) {
+    /// Runs `cmd`; a non-zero exit is a problem carrying its output. Whether it passed.
+    fn check(&mut self, title: &str, cmd: &mut Command) -> bool {
         match command::run(cmd, DEADLINE) {
-            Ok(done) if done.status.success() => {}
+            Ok(done) if done.status.success() => return true,
             Ok(done) => {
                 let output = self.matrix.summarize(&done.output());
                 self.found.push(format!("{title} ({}):\n{}", done.status, command::tail(output.trim(), 80)));
             }
             Err(e) => self.found.push(format!("{title}: {}", self.matrix.relative(&e))),
         }
+        false
     }
 
     /// Runs `tool` once per distinct content of the projects' `config` file (given with its flag),
@@ -239,8 +251,14 @@ impl Judge<'_> {
     /// resolves `ignore-from-file` against the working directory, so one process per project.
     /// Their findings are reported together, paths prefixed with the combination.
     fn yamllint(&mut self) {
+        let fresh = self.matrix.fresh_projects(
+            "yamllint",
+            |_| true,
+            |p| is_yaml(p) || p == Path::new(".yamllint") || p == Path::new(".gitignore"),
+            |_| String::new(),
+        );
         let mut findings = Vec::new();
-        for (_, dir) in self.matrix.projects() {
+        for (_, dir) in &fresh.items {
             let mut cmd = self.toolbox.command("yamllint");
             cmd.args(["-s", "-f", "parsable", "."]).current_dir(dir);
             let prefix = format!("{}/", dir.strip_prefix(self.matrix.root()).unwrap_or(dir).display());
@@ -252,7 +270,9 @@ impl Judge<'_> {
                 Err(e) => findings.push(format!("{prefix}: {e}")),
             }
         }
-        if !findings.is_empty() {
+        if findings.is_empty() {
+            fresh.clean();
+        } else {
             self.found
                 .push(format!("yamllint -s:\n{}", command::tail(&self.matrix.summarize(&findings.join("\n")), 80)));
         }
@@ -269,7 +289,7 @@ impl Judge<'_> {
 
     /// Parses every `.tf` file with the python-hcl2 library that `hcl2tojson` runs on, in one process.
     fn hcl_parse(&mut self) {
-        let files = self.matrix.files(|p| p.extension().is_some_and(|e| e == "tf"));
+        let files = self.matrix.fresh_files("HCL parse", |p| p.extension().is_some_and(|e| e == "tf"));
         if files.is_empty() {
             return;
         }
@@ -278,21 +298,25 @@ impl Judge<'_> {
             return;
         };
         let mut cmd = Command::new(python);
-        cmd.arg("-c").arg(HCL_PARSE).args(&files).current_dir(self.matrix.root());
-        self.check("HCL parse (python-hcl2)", &mut cmd);
+        cmd.arg("-c").arg(HCL_PARSE).args(&files.items).current_dir(self.matrix.root());
+        if self.check("HCL parse (python-hcl2)", &mut cmd) {
+            files.clean();
+        }
     }
 
     /// zizmor over every project with GitHub CI, its JSON findings shown one per line.
     fn zizmor(&mut self) {
-        let projects: Vec<&PathBuf> =
-            self.matrix.projects().iter().filter(|(o, _)| o.ci == "github").map(|(_, dir)| dir).collect();
-        if projects.is_empty() {
+        let fresh =
+            self.matrix.fresh_projects("zizmor", |o| o.ci == "github", |p| p.starts_with(".github"), |_| String::new());
+        if fresh.is_empty() {
             return;
         }
         let mut cmd = self.toolbox.command("zizmor");
-        cmd.args(["--offline", "--no-progress", "--format", "json-v1"]).args(projects).current_dir(self.matrix.root());
+        cmd.args(["--offline", "--no-progress", "--format", "json-v1"])
+            .args(fresh.items.iter().map(|(_, dir)| dir))
+            .current_dir(self.matrix.root());
         match command::run(&mut cmd, DEADLINE) {
-            Ok(done) if done.status.success() => {}
+            Ok(done) if done.status.success() => fresh.clean(),
             Ok(done) => {
                 let findings = zizmor_findings(&done.stdout).unwrap_or_else(|| done.output());
                 let summary = self.matrix.summarize(&findings);
@@ -311,25 +335,76 @@ impl Judge<'_> {
         // JSON file as CloudFormation, Serverless, OpenAPI, … and renders each kustomization with
         // kubectl, which takes many minutes over a matrix and finds nothing the kubernetes
         // framework does not already check on the same manifests.
-        let mut cmd = self.toolbox.command("checkov");
-        cmd.arg("-d").arg(self.matrix.root());
-        self.checkov_run(
-            cmd,
-            &["dockerfile", "kubernetes", "terraform", "github_actions", "gitlab_ci", "circleci_pipelines", "secrets"],
-            &skips,
-        );
+        let fresh = self.checkov_units();
+        if !fresh.is_empty() {
+            let tree = match self.link_tree(&fresh.items) {
+                Ok(tree) => tree,
+                Err(e) => return self.found.push(format!("checkov: {e}")),
+            };
+            let mut cmd = self.toolbox.command("checkov");
+            cmd.arg("-d").arg(tree.path());
+            let frameworks = [
+                "dockerfile",
+                "kubernetes",
+                "terraform",
+                "github_actions",
+                "gitlab_ci",
+                "circleci_pipelines",
+                "secrets",
+            ];
+            if self.checkov_run(cmd, &frameworks, &skips) {
+                fresh.clean();
+            }
+        }
         // CloudFormation in a run of its own over the templates only, for the same reason.
-        let templates = self.matrix.files(|p| p.starts_with("cloudformation") && is_yaml(p));
+        let templates =
+            self.matrix.fresh_files("checkov cloudformation", |p| p.starts_with("cloudformation") && is_yaml(p));
         if !templates.is_empty() {
             let mut cmd = self.toolbox.command("checkov");
-            cmd.arg("-f").args(&templates);
-            self.checkov_run(cmd, &["cloudformation"], &skips);
+            cmd.arg("-f").args(&templates.items);
+            if self.checkov_run(cmd, &["cloudformation"], &skips) {
+                templates.clean();
+            }
         }
     }
 
+    /// What checkov reads, as units: each file, but a `terraform/` directory as a whole (checkov
+    /// resolves a module's references across its files), each distinct unit once.
+    fn checkov_units(&self) -> Fresh<Vec<PathBuf>> {
+        let mut candidates = Vec::new();
+        for (_, dir) in self.matrix.projects() {
+            let (terraform, others): (Vec<PathBuf>, Vec<PathBuf>) = project::files(dir)
+                .into_iter()
+                .partition(|p| p.strip_prefix(dir).is_ok_and(|p| p.starts_with("terraform")));
+            if !terraform.is_empty() {
+                candidates.push((verdicts::key("checkov", "", dir, &terraform), terraform));
+            }
+            for file in others {
+                candidates.push((verdicts::key("checkov", "", dir, std::slice::from_ref(&file)), vec![file]));
+            }
+        }
+        Fresh::select(candidates)
+    }
+
+    /// A temporary tree laid out like the matrix root holding only the files of `units` (linked,
+    /// or copied where a link cannot be made), so findings name the same paths.
+    fn link_tree(&self, units: &[Vec<PathBuf>]) -> Result<tempfile::TempDir, String> {
+        let tree = tempfile::Builder::new()
+            .prefix("dozen-e2e-checkov.")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        for file in units.iter().flatten() {
+            let to = tree.path().join(file.strip_prefix(self.matrix.root()).unwrap_or(file));
+            std::fs::create_dir_all(to.parent().unwrap_or(tree.path()))
+                .and_then(|()| std::fs::hard_link(file, &to).or_else(|_| std::fs::copy(file, &to).map(drop)))
+                .map_err(|e| format!("cannot link {} into {}: {e}", file.display(), tree.path().display()))?;
+        }
+        Ok(tree)
+    }
+
     /// Runs checkov `cmd`, which names its targets, with `frameworks`, and reports every failed
-    /// check.
-    fn checkov_run(&mut self, mut cmd: Command, frameworks: &[&str], skips: &[String]) {
+    /// check. Whether it passed.
+    fn checkov_run(&mut self, mut cmd: Command, frameworks: &[&str], skips: &[String]) -> bool {
         cmd.args(["--skip-download", "--compact", "--quiet", "-o", "json", "--framework"]).args(frameworks);
         if !skips.is_empty() {
             cmd.arg("--skip-check").arg(skips.join(","));
@@ -337,10 +412,14 @@ impl Judge<'_> {
         cmd.env("BC_SKIP_MAPPING", "TRUE").env("LOG_LEVEL", "ERROR").env("ANSI_COLORS_DISABLED", "1");
         let done = match command::run(&mut cmd, DEADLINE) {
             Ok(done) => done,
-            Err(e) => return self.found.push(format!("checkov: {e}")),
+            Err(e) => {
+                self.found.push(format!("checkov: {e}"));
+                return false;
+            }
         };
         match checkov_failures(&done.stdout) {
-            Ok(failures) if failures.is_empty() && !done.status.success() => self.found.push(format!(
+            Ok(failures) if failures.is_empty() && done.status.success() => return true,
+            Ok(failures) if failures.is_empty() => self.found.push(format!(
                 "checkov exited {} without failed checks:\n{}",
                 done.status,
                 command::tail(&self.matrix.relative(&done.output()), 40)
@@ -355,6 +434,7 @@ impl Judge<'_> {
                 command::tail(&self.matrix.relative(&done.output()), 40)
             )),
         }
+        false
     }
 }
 
