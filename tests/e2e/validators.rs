@@ -327,10 +327,6 @@ impl Judge<'_> {
     }
 
     fn checkov(&mut self) {
-        let skips = match checkov_skips() {
-            Ok(skips) => skips,
-            Err(e) => return self.found.push(e),
-        };
         // The frameworks of what dozen generates. Left to itself checkov also tries every YAML and
         // JSON file as CloudFormation, Serverless, OpenAPI, … and renders each kustomization with
         // kubectl, which takes many minutes over a matrix and finds nothing the kubernetes
@@ -352,7 +348,7 @@ impl Judge<'_> {
                 "circleci_pipelines",
                 "secrets",
             ];
-            if self.checkov_run(cmd, &frameworks, &skips) {
+            if self.checkov_run(cmd, &frameworks) {
                 fresh.clean();
             }
         }
@@ -362,7 +358,7 @@ impl Judge<'_> {
         if !templates.is_empty() {
             let mut cmd = self.toolbox.command("checkov");
             cmd.arg("-f").args(&templates.items);
-            if self.checkov_run(cmd, &["cloudformation"], &skips) {
+            if self.checkov_run(cmd, &["cloudformation"]) {
                 templates.clean();
             }
         }
@@ -402,39 +398,39 @@ impl Judge<'_> {
         Ok(tree)
     }
 
-    /// Runs checkov `cmd`, which names its targets, with `frameworks`, and reports every failed
-    /// check. Whether it passed.
-    fn checkov_run(&mut self, mut cmd: Command, frameworks: &[&str], skips: &[String]) -> bool {
-        cmd.args(["--skip-download", "--compact", "--quiet", "-o", "json", "--framework"]).args(frameworks);
-        if !skips.is_empty() {
-            cmd.arg("--skip-check").arg(skips.join(","));
-        }
-        cmd.env("BC_SKIP_MAPPING", "TRUE").env("LOG_LEVEL", "ERROR").env("ANSI_COLORS_DISABLED", "1");
-        let done = match command::run(&mut cmd, DEADLINE) {
-            Ok(done) => done,
-            Err(e) => {
-                self.found.push(format!("checkov: {e}"));
-                return false;
-            }
-        };
-        match checkov_failures(&done.stdout) {
-            Ok(failures) if failures.is_empty() && done.status.success() => return true,
-            Ok(failures) if failures.is_empty() => self.found.push(format!(
-                "checkov exited {} without failed checks:\n{}",
-                done.status,
-                command::tail(&self.matrix.relative(&done.output()), 40)
-            )),
+    /// Runs checkov `cmd` with `frameworks` and reports every failed check. Whether it passed.
+    fn checkov_run(&mut self, cmd: Command, frameworks: &[&str]) -> bool {
+        match checkov_report(cmd, frameworks) {
+            Ok(failures) if failures.is_empty() => true,
             Ok(failures) => {
                 let summary = self.matrix.summarize(&failures.join("\n"));
                 self.found.extend(summary.lines().map(|f| format!("checkov: {f}")));
+                false
             }
-            Err(e) => self.found.push(format!(
-                "checkov ({}): {e}:\n{}",
-                done.status,
-                command::tail(&self.matrix.relative(&done.output()), 40)
-            )),
+            Err(e) => {
+                self.found.push(format!("checkov: {}", self.matrix.relative(&e)));
+                false
+            }
         }
-        false
+    }
+}
+
+/// Runs checkov `cmd`, which names its targets, with `frameworks` and without the checks of
+/// `checkov-skip.txt`, offline: one line per failed check, or why there is no report.
+pub fn checkov_report(mut cmd: Command, frameworks: &[&str]) -> Result<Vec<String>, String> {
+    let skips = checkov_skips()?;
+    cmd.args(["--skip-download", "--compact", "--quiet", "-o", "json", "--framework"]).args(frameworks);
+    if !skips.is_empty() {
+        cmd.arg("--skip-check").arg(skips.join(","));
+    }
+    cmd.env("BC_SKIP_MAPPING", "TRUE").env("LOG_LEVEL", "ERROR").env("ANSI_COLORS_DISABLED", "1");
+    let done = command::run(&mut cmd, DEADLINE)?;
+    match checkov_failures(&done.stdout) {
+        Ok(failures) if failures.is_empty() && !done.status.success() => {
+            Err(format!("exited {} without failed checks:\n{}", done.status, command::tail(&done.output(), 40)))
+        }
+        Ok(failures) => Ok(failures),
+        Err(e) => Err(format!("({}) {e}:\n{}", done.status, command::tail(&done.output(), 40))),
     }
 }
 
