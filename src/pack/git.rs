@@ -709,6 +709,13 @@ fn explain(source: &GitSource, output: &str) -> (String, String) {
     let summary = lines.iter().rev().take(4).rev().cloned().collect::<Vec<_>>().join(" ");
     let lower = output.to_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    // HTTP status codes as whole words, outside URLs: a port such as 40149 or a path is no 401.
+    let words: Vec<&str> = lower
+        .split_whitespace()
+        .filter(|word| !word.contains("://"))
+        .flat_map(|word| word.split(|c: char| !c.is_ascii_alphanumeric()))
+        .collect();
+    let has_status = |codes: &[&str]| codes.iter().any(|code| words.contains(code));
     let hint = if has(&["host key verification failed", "host key is known", "remote host identification has changed"])
     {
         let (host, port) = source.url.ssh_host_port().unwrap_or_else(|| ("HOST".into(), None));
@@ -731,18 +738,17 @@ fn explain(source: &GitSource, output: &str) -> (String, String) {
         "could not read username",
         "could not read password",
         "terminal prompts disabled",
-        "401",
-        "403",
-    ]) {
+    ]) || has_status(&["401", "403"])
+    {
         "the server wants credentials: configure a git credential helper (`git config --global credential.helper …`) that knows this host, and check you may read the repository".into()
     } else if has(&[
         "not found",
         "does not appear to be a git repository",
         "does not exist",
-        "404",
         "no such file",
         "repository",
-    ]) {
+    ]) || has_status(&["404"])
+    {
         "check the URL and that the repository exists".into()
     } else if has(&[
         "could not resolve",
@@ -762,7 +768,7 @@ fn explain(source: &GitSource, output: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{dir_name, fetch_in, newest_release_tag_in, newest_semver, progress_line};
+    use super::{dir_name, explain, fetch_in, newest_release_tag_in, newest_semver, progress_line};
     use crate::pack::source::GitSource;
 
     #[test]
@@ -811,6 +817,27 @@ mod tests {
         assert!(a.starts_with("git.example.com-acme-packs.git-"), "{a}");
         assert_ne!(a, dir_name("https://git.example.com/acme/packs"));
         assert!(!dir_name("/").is_empty());
+    }
+
+    #[test]
+    fn status_codes_are_words_never_digits_of_a_port_or_a_path() {
+        let source = GitSource::parse("https://127.0.0.1:40149/nope.git").unwrap();
+        let hint = |output: &str| explain(&source, output).1;
+        let missing = "fatal: repository 'https://127.0.0.1:40149/nope.git/' not found";
+        assert_eq!(hint(missing), "check the URL and that the repository exists");
+        assert!(
+            hint("fatal: unable to access 'https://h/x/': The requested URL returned error: 401")
+                .contains("credentials")
+        );
+        assert!(
+            hint("fatal: unable to access 'https://h/x/': The requested URL returned error: 403")
+                .contains("credentials")
+        );
+        let refused = "ssh: connect to host 127.0.0.1 port 40301: Connection refused";
+        assert!(hint(refused).contains("the network"), "{}", hint(refused));
+        assert!(
+            hint("fatal: 'https://h/403/x.git' does not appear to be a git repository").contains("repository exists")
+        );
     }
 
     #[test]
