@@ -77,13 +77,7 @@ macro_rules! stack_test {
 
 stack_test!(rust_axum, rust_axum_worker, "rust", "rust-axum");
 stack_test!(python_fastapi, python_fastapi_worker, "python", "python-fastapi");
-stack_test!(
-    python_flask,
-    python_flask_worker,
-    "python",
-    "python-flask",
-    worker_ignored = "issue 16: the stack's own test of a job failing three times fails (last run on main)"
-);
+stack_test!(python_flask, python_flask_worker, "python", "python-flask");
 stack_test!(node_express, node_express_worker, "node", "node-express");
 stack_test!(go_nethttp, go_nethttp_worker, "go", "go-nethttp");
 stack_test!(java_spring, java_spring_worker, "java", "java-spring");
