@@ -50,23 +50,12 @@ mod worker;
 /// Three tests per stack, ignored (with the reason) unless `DOZEN_E2E` selects it: `all`, its
 /// language or its `lang-stack` name. `build.rs` turns the variable into `e2e` cfg values.
 /// `<stack>_static` runs the validators over the option matrix, `<stack>` builds and runs the web
-/// process, `<stack>_worker` the worker process type (worker=redis); a stack whose worker does not pass yet
-/// names why in `worker_ignored`, so the run reports it ignored, never passed (run it anyway with
-/// `-- --include-ignored <stack>_worker`).
+/// process, `<stack>_worker` the worker process type (worker=redis).
 macro_rules! stack_test {
     ($static:ident, $test:ident, $worker:ident, $lang:literal, $name:literal) => {
         stack_test!(@selected $static, $lang, $name, Static);
         stack_test!(@selected $test, $lang, $name, Service);
         stack_test!(@selected $worker, $lang, $name, Worker);
-    };
-    ($static:ident, $test:ident, $worker:ident, $lang:literal, $name:literal, worker_ignored = $why:literal) => {
-        stack_test!(@selected $static, $lang, $name, Static);
-        stack_test!(@selected $test, $lang, $name, Service);
-        #[test]
-        #[ignore = $why]
-        fn $worker() {
-            tier::run($name, tier::Part::Worker);
-        }
     };
     (@selected $test:ident, $lang:literal, $name:literal, $part:ident) => {
         #[test]
@@ -82,14 +71,7 @@ macro_rules! stack_test {
 
 stack_test!(rust_axum_static, rust_axum, rust_axum_worker, "rust", "rust-axum");
 stack_test!(python_fastapi_static, python_fastapi, python_fastapi_worker, "python", "python-fastapi");
-stack_test!(
-    python_flask_static,
-    python_flask,
-    python_flask_worker,
-    "python",
-    "python-flask",
-    worker_ignored = "issue 16: the stack's own test of a job failing three times fails (last run on main)"
-);
+stack_test!(python_flask_static, python_flask, python_flask_worker, "python", "python-flask");
 stack_test!(node_express_static, node_express, node_express_worker, "node", "node-express");
 stack_test!(go_nethttp_static, go_nethttp, go_nethttp_worker, "go", "go-nethttp");
 stack_test!(java_spring_static, java_spring, java_spring_worker, "java", "java-spring");
