@@ -364,19 +364,25 @@ impl Judge<'_> {
         }
     }
 
-    /// What checkov reads, as units: each file, but a `terraform/` directory as a whole (checkov
-    /// resolves a module's references across its files), each distinct unit once.
+    /// What checkov reads, as units: each file, but a directory checkov reads as a whole (its graph
+    /// checks relate resources across files: a NetworkPolicy to the pods it selects, a Terraform
+    /// module's references) as one, each distinct unit once.
     fn checkov_units(&self) -> Fresh<Vec<PathBuf>> {
+        const WHOLE: [&str; 5] = ["terraform", "k8s", "chart", ".github", ".circleci"];
         let mut candidates = Vec::new();
         for (_, dir) in self.matrix.projects() {
-            let (terraform, others): (Vec<PathBuf>, Vec<PathBuf>) = project::files(dir)
-                .into_iter()
-                .partition(|p| p.strip_prefix(dir).is_ok_and(|p| p.starts_with("terraform")));
-            if !terraform.is_empty() {
-                candidates.push((verdicts::key("checkov", "", dir, &terraform), terraform));
+            let mut whole: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
+            for file in project::files(dir) {
+                let top = file.strip_prefix(dir).ok().and_then(|p| p.iter().next()).and_then(|c| c.to_str());
+                match WHOLE.iter().find(|w| top == Some(**w)) {
+                    Some(w) => whole.entry(w).or_default().push(file),
+                    None => {
+                        candidates.push((verdicts::key("checkov", "", dir, std::slice::from_ref(&file)), vec![file]));
+                    }
+                }
             }
-            for file in others {
-                candidates.push((verdicts::key("checkov", "", dir, std::slice::from_ref(&file)), vec![file]));
+            for files in whole.into_values() {
+                candidates.push((verdicts::key("checkov", "", dir, &files), files));
             }
         }
         Fresh::select(candidates)
