@@ -119,7 +119,15 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
         found.extend(refused(&procfile, process, &with(&untrusted_vars, "REDIS_URL", Some("not a url"))));
     }
     if tls {
-        found.extend(untrusted(&procfile, &with(&untrusted_vars, "PORT", Some(&port::free().to_string()))));
+        let names: Vec<&str> = trust.iter().map(|(name, _)| *name).collect();
+        let problems = untrusted(&procfile, &with(&untrusted_vars, "PORT", Some(&port::free().to_string())));
+        eprintln!(
+            "worker: Redis over TLS ({}), CA trusted through {}; web without it never ready: {}",
+            redis.url(),
+            names.join(", "),
+            if problems.is_empty() { "yes" } else { "NO" }
+        );
+        found.extend(problems);
     }
     let mut web = match start(&procfile, "web", &vars) {
         Ok(web) => web,
