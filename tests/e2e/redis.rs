@@ -62,7 +62,9 @@ pub struct Trust {
 
 impl Trust {
     /// A PKCS12 trust store of the JDK's default certificates plus the CA, made with `keytool`
-    /// (for `-Djavax.net.ssl.trustStore`); its password is [`Trust::JAVA_PASSWORD`].
+    /// (for `-Djavax.net.ssl.trustStore`); its password is [`Trust::JAVA_PASSWORD`], and it is
+    /// written without integrity check or certificate encryption, so that a JVM reads it without
+    /// the password too (`-Djavax.net.ssl.trustStore` alone: one argument without spaces).
     pub fn java_trust_store(&self) -> Result<PathBuf, String> {
         let store = self.ca.with_file_name("truststore.p12");
         if store.is_file() {
@@ -340,7 +342,8 @@ fn java_cacerts() -> Result<PathBuf, String> {
 }
 
 fn keytool(args: &[&str]) -> Result<(), String> {
-    match Command::new("keytool").args(args).stdin(Stdio::null()).output() {
+    let unprotected = ["-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE", "-J-Dkeystore.pkcs12.macAlgorithm=NONE"];
+    match Command::new("keytool").args(unprotected).args(args).stdin(Stdio::null()).output() {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => {
             Err(format!("keytool {} failed ({}): {}", args[0], out.status, String::from_utf8_lossy(&out.stdout).trim()))
@@ -499,4 +502,22 @@ fn a_tls_client_refuses_a_server_whose_ca_it_does_not_trust() {
         request(redis.port, redis.tls.as_ref().map(|tls| &tls.client), &["PING"]),
         Ok(Reply::Status("PONG".into()))
     );
+}
+
+#[test]
+#[cfg_attr(
+    not(any(e2e = "all", e2e = "java", e2e = "java-spring")),
+    ignore = "needs a JDK's keytool: set DOZEN_E2E to all, java or java-spring"
+)]
+fn the_java_trust_store_holds_the_ca_and_needs_no_password() {
+    let redis = Redis::start_tls().unwrap();
+    let store = redis.trust().unwrap().java_trust_store().unwrap();
+    let out = Command::new("keytool")
+        .args(["-list", "-alias", "dozen-e2e-ca", "-storetype", "PKCS12", "-keystore"])
+        .arg(&store)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && listed.contains("trustedCertEntry"), "{listed}");
 }

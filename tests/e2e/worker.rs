@@ -112,7 +112,11 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
             found.push(format!("release: {e}"));
         }
     }
-    found.extend(integration_tests(dir, &redis, database.as_ref(), &trust));
+    let test_trust = match redis.trust().map(|trust| test_trust_env(dir, trust)).transpose() {
+        Ok(trust) => trust.unwrap_or_default(),
+        Err(e) => return [found, vec![format!("cannot make the trust store for the TLS Redis: {e}")]].concat(),
+    };
+    found.extend(integration_tests(dir, &redis, database.as_ref(), &test_trust));
     for process in ["web", "worker"] {
         // Without the trust settings: a JVM says on stderr that it picked up JAVA_TOOL_OPTIONS.
         found.extend(refused(&procfile, process, &with(&untrusted_vars, "REDIS_URL", None)));
@@ -298,6 +302,18 @@ fn trust_env(dir: &Path, trust: &Trust) -> Result<Vec<(&'static str, String)>, S
         Ok(vec![("NODE_EXTRA_CA_CERTS", bundle)])
     } else {
         Ok(vec![("SSL_CERT_FILE", bundle)])
+    }
+}
+
+/// [`trust_env`] for `make test`. For a JVM it is the trust store in the test JVM's `argLine`
+/// (given to Maven in MAVEN_ARGS) instead of JAVA_TOOL_OPTIONS, which would reach the JVMs the
+/// tests start in turn, and those say "Picked up JAVA_TOOL_OPTIONS" on the stderr the tests read.
+fn test_trust_env(dir: &Path, trust: &Trust) -> Result<Vec<(&'static str, String)>, String> {
+    if dir.join("pom.xml").is_file() {
+        let store = trust.java_trust_store()?;
+        Ok(vec![("MAVEN_ARGS", format!("-DargLine=-Djavax.net.ssl.trustStore={}", store.display()))])
+    } else {
+        trust_env(dir, trust)
     }
 }
 
