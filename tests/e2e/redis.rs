@@ -4,16 +4,24 @@
 //! so only a client with a timeout notices), thaw it, stop it and start it again on the same port
 //! (to see readiness follow it and clients reconnect). It is spoken to with a few lines of RESP,
 //! the Redis protocol, so the tier needs no Redis client crate. Dropping the value kills the server.
+//!
+//! [`Redis::start_tls`] starts one that speaks TLS only (`rediss://`, as managed Redis with
+//! transit encryption does), its certificate (for IP 127.0.0.1) signed by a throwaway CA that no
+//! trust store holds: a client connects only if it verifies the certificate against the trust it
+//! is given ([`Trust`]), and this module's own client does so with rustls.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::{port, process};
 
@@ -29,17 +37,97 @@ pub struct Redis {
     bin: PathBuf,
     port: u16,
     child: Option<Child>,
+    tls: Option<Tls>,
+}
+
+/// The server side of TLS and this module's client configuration.
+struct Tls {
+    trust: Trust,
+    cert: PathBuf,
+    key: PathBuf,
+    client: Arc<rustls::ClientConfig>,
+}
+
+/// What a client must trust to reach a TLS server: the throwaway CA, alone and appended to the
+/// trust store the tier runs with (so that whatever else a process reaches over HTTPS, such as a
+/// package registry during `make test`, is still trusted).
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// The CA certificate (PEM).
+    pub ca: PathBuf,
+    /// `SSL_CERT_FILE` (or the system bundle) followed by the CA (PEM): for `SSL_CERT_FILE` and
+    /// `NODE_EXTRA_CA_CERTS`.
+    pub bundle: PathBuf,
+}
+
+impl Trust {
+    /// A PKCS12 trust store of the JDK's default certificates plus the CA, made with `keytool`
+    /// (for `-Djavax.net.ssl.trustStore`); its password is [`Trust::JAVA_PASSWORD`], and it is
+    /// written without integrity check or certificate encryption, so that a JVM reads it without
+    /// the password too (`-Djavax.net.ssl.trustStore` alone: one argument without spaces).
+    pub fn java_trust_store(&self) -> Result<PathBuf, String> {
+        let store = self.ca.with_file_name("truststore.p12");
+        if store.is_file() {
+            return Ok(store);
+        }
+        let cacerts = java_cacerts()?;
+        let password = Self::JAVA_PASSWORD;
+        let copy = [
+            "-importkeystore",
+            "-noprompt",
+            "-srckeystore",
+            &cacerts.to_string_lossy(),
+            "-srcstorepass",
+            "changeit",
+            "-destkeystore",
+            &store.to_string_lossy(),
+            "-deststoretype",
+            "PKCS12",
+            "-deststorepass",
+            password,
+        ];
+        keytool(&copy)?;
+        let ca = self.ca.to_string_lossy();
+        keytool(&[
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "dozen-e2e-ca",
+            "-file",
+            &ca,
+            "-keystore",
+            &store.to_string_lossy(),
+            "-storetype",
+            "PKCS12",
+            "-storepass",
+            password,
+        ])?;
+        Ok(store)
+    }
+
+    /// The password of [`Trust::java_trust_store`].
+    pub const JAVA_PASSWORD: &str = "dozen-e2e";
 }
 
 impl Redis {
     /// Starts a server on a free loopback port.
     pub fn start() -> Result<Redis, String> {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that speaks TLS only, on a free loopback port.
+    pub fn start_tls() -> Result<Redis, String> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Result<Redis, String> {
         let bin = server_bin()?;
         let dir = tempfile::Builder::new()
             .prefix("dozen-e2e-redis.")
             .tempdir()
             .map_err(|e| format!("cannot create a directory for Redis: {e}"))?;
-        let mut redis = Redis { dir, bin, port: port::free(), child: None };
+        let tls = if tls { Some(Tls::make(dir.path())?) } else { None };
+        let mut redis = Redis { dir, bin, port: port::free(), child: None, tls };
         redis.up()?;
         Ok(redis)
     }
@@ -49,9 +137,16 @@ impl Redis {
         self.url_of(0)
     }
 
-    /// The URL of logical database `db` of the server (kept apart from what database 0 holds).
+    /// The URL of logical database `db` of the server (kept apart from what database 0 holds):
+    /// `rediss://` for a TLS server.
     pub fn url_of(&self, db: u8) -> String {
-        format!("redis://127.0.0.1:{}/{db}", self.port)
+        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// What a client must trust to connect: None for a server without TLS.
+    pub fn trust(&self) -> Option<&Trust> {
+        self.tls.as_ref().map(|tls| &tls.trust)
     }
 
     /// Starts the stopped server again on the same port (empty: nothing is persisted).
@@ -61,7 +156,18 @@ impl Redis {
         }
         let log = self.dir.path().join("redis.log");
         let mut cmd = Command::new(&self.bin);
-        cmd.args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        match &self.tls {
+            None => cmd.args(["--port", &self.port.to_string()]),
+            Some(tls) => cmd
+                .args(["--port", "0", "--tls-port", &self.port.to_string(), "--tls-auth-clients", "no"])
+                .arg("--tls-cert-file")
+                .arg(&tls.cert)
+                .arg("--tls-key-file")
+                .arg(&tls.key)
+                .arg("--tls-ca-cert-file")
+                .arg(&tls.trust.ca),
+        };
+        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(self.dir.path())
             .arg("--logfile")
@@ -118,30 +224,131 @@ impl Redis {
         if process::signal(child.id(), sig) { Ok(()) } else { Err(format!("cannot send {sig} to redis-server")) }
     }
 
-    /// Sends one command and reads its reply.
+    /// Sends one command and reads its reply (over TLS, verifying the server's certificate,
+    /// for a TLS server).
     pub fn command(&self, args: &[&str]) -> Result<Reply, String> {
-        let mut stream = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), IO_TIMEOUT)
-            .map_err(|e| format!("connect to Redis on port {}: {e}", self.port))?;
-        let configured =
-            stream.set_read_timeout(Some(IO_TIMEOUT)).and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)));
-        configured.map_err(|e| format!("configure socket: {e}"))?;
-        stream.write_all(&encode(args)).map_err(|e| format!("send {}: {e}", args.join(" ")))?;
-        let mut received = Vec::new();
-        let mut chunk = [0; 4096];
-        loop {
-            if let Some((reply, _)) = parse_reply(&received)? {
-                return Ok(reply);
-            }
-            match stream.read(&mut chunk) {
-                Ok(0) => return Err(format!("Redis closed the connection during {}", args.join(" "))),
-                Ok(n) => received.extend_from_slice(&chunk[..n]),
-                Err(e) => return Err(format!("reading the reply to {}: {e}", args.join(" "))),
-            }
-        }
+        request(self.port, self.tls.as_ref().map(|tls| &tls.client), args)
     }
 
     fn log_tail(&self) -> String {
         crate::command::tail(&std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default(), 20)
+    }
+}
+
+impl Tls {
+    /// A throwaway CA and a certificate for 127.0.0.1 in `dir/tls` (with the transport tests'
+    /// script), the bundle of [`Trust`], and a client configuration trusting the CA alone.
+    fn make(dir: &Path) -> Result<Tls, String> {
+        let tls = dir.join("tls");
+        std::fs::create_dir(&tls).map_err(|e| format!("cannot create {}: {e}", tls.display()))?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transport/make_certs.sh");
+        let made = Command::new("sh").arg(&script).arg(&tls).stdin(Stdio::null()).output();
+        match made {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                return Err(format!(
+                    "{} failed ({}): {}",
+                    script.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            Err(e) => return Err(format!("cannot run {} (needs openssl): {e}", script.display())),
+        }
+        let ca = tls.join("ca.pem");
+        let ca_pem = std::fs::read(&ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
+        let system = std::env::var_os("SSL_CERT_FILE")
+            .map_or_else(|| PathBuf::from("/etc/ssl/certs/ca-certificates.crt"), PathBuf::from);
+        let mut bundle_pem = std::fs::read(&system).map_err(|e| {
+            format!("cannot read the trust store {} (SSL_CERT_FILE or the system bundle): {e}", system.display())
+        })?;
+        if !bundle_pem.ends_with(b"\n") {
+            bundle_pem.push(b'\n');
+        }
+        bundle_pem.extend_from_slice(&ca_pem);
+        let bundle = tls.join("bundle.pem");
+        std::fs::write(&bundle, bundle_pem).map_err(|e| format!("cannot write {}: {e}", bundle.display()))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&ca_pem) {
+            let cert = cert.map_err(|e| format!("{}: {e}", ca.display()))?;
+            roots.add(cert).map_err(|e| format!("{}: {e}", ca.display()))?;
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS client configuration: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Tls {
+            trust: Trust { ca, bundle },
+            cert: tls.join("server.pem"),
+            key: tls.join("server.key"),
+            client: Arc::new(client),
+        })
+    }
+}
+
+/// Sends one command to the loopback `port`, over TLS with `tls`, and reads its reply.
+fn request(port: u16, tls: Option<&Arc<rustls::ClientConfig>>, args: &[&str]) -> Result<Reply, String> {
+    let stream = connect(port)?;
+    match tls {
+        None => exchange(stream, args),
+        Some(config) => {
+            let server = ServerName::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST).into());
+            let connection =
+                rustls::ClientConnection::new(Arc::clone(config), server).map_err(|e| format!("TLS client: {e}"))?;
+            exchange(rustls::StreamOwned::new(connection, stream), args)
+        }
+    }
+}
+
+/// A TCP connection to the loopback `port` with [`IO_TIMEOUT`] on every read and write.
+fn connect(port: u16) -> Result<TcpStream, String> {
+    let stream = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), IO_TIMEOUT)
+        .map_err(|e| format!("connect to Redis on port {port}: {e}"))?;
+    let configured =
+        stream.set_read_timeout(Some(IO_TIMEOUT)).and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)));
+    configured.map_err(|e| format!("configure socket: {e}"))?;
+    Ok(stream)
+}
+
+/// Sends one command on `stream` and reads its reply.
+fn exchange(mut stream: impl Read + Write, args: &[&str]) -> Result<Reply, String> {
+    stream.write_all(&encode(args)).map_err(|e| format!("send {}: {e}", args.join(" ")))?;
+    stream.flush().map_err(|e| format!("send {}: {e}", args.join(" ")))?;
+    let mut received = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        if let Some((reply, _)) = parse_reply(&received)? {
+            return Ok(reply);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(format!("Redis closed the connection during {}", args.join(" "))),
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(e) => return Err(format!("reading the reply to {}: {e}", args.join(" "))),
+        }
+    }
+}
+
+/// The JDK's default trust store (`lib/security/cacerts` of the `java` on PATH).
+fn java_cacerts() -> Result<PathBuf, String> {
+    let java = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).map(|d| d.join("java")).find(|p| p.is_file()))
+        .ok_or("java not found on PATH")?;
+    let java = std::fs::canonicalize(&java).map_err(|e| format!("{}: {e}", java.display()))?;
+    let home = java.parent().and_then(Path::parent).ok_or("java is not in a JDK's bin directory")?;
+    let cacerts = home.join("lib/security/cacerts");
+    if cacerts.is_file() { Ok(cacerts) } else { Err(format!("{} not found", cacerts.display())) }
+}
+
+fn keytool(args: &[&str]) -> Result<(), String> {
+    let unprotected = ["-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE", "-J-Dkeystore.pkcs12.macAlgorithm=NONE"];
+    match Command::new("keytool").args(unprotected).args(args).stdin(Stdio::null()).output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => {
+            Err(format!("keytool {} failed ({}): {}", args[0], out.status, String::from_utf8_lossy(&out.stdout).trim()))
+        }
+        Err(e) => Err(format!("cannot run keytool: {e}")),
     }
 }
 
@@ -256,20 +463,61 @@ fn parses_every_reply_type_and_waits_for_incomplete_ones() {
 #[test]
 #[cfg_attr(not(e2e_selected), ignore = "needs redis-server: set DOZEN_E2E")]
 fn redis_starts_freezes_restarts_and_cleans_up() {
-    let mut redis = Redis::start().unwrap();
-    assert!(redis.url().ends_with(&format!(":{}/0", redis.port)));
-    assert_eq!(redis.command(&["SET", "k", "v"]).unwrap(), Reply::Status("OK".into()));
-    assert_eq!(redis.command(&["GET", "k"]).unwrap(), Reply::Bulk(Some(b"v".to_vec())));
-    assert!(matches!(redis.command(&["NOSUCHCOMMAND"]).unwrap(), Reply::Error(_)));
-    redis.freeze().unwrap();
-    assert!(redis.command(&["PING"]).is_err(), "a frozen server answered");
-    redis.thaw().unwrap();
-    assert_eq!(redis.command(&["PING"]).unwrap(), Reply::Status("PONG".into()));
-    redis.down().unwrap();
-    assert!(redis.command(&["PING"]).is_err(), "a stopped server answered");
-    redis.up().unwrap();
-    assert_eq!(redis.command(&["GET", "k"]).unwrap(), Reply::Bulk(None), "nothing persists across a restart");
-    let port = redis.port;
-    drop(redis);
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "a dropped server still accepts connections");
+    for tls in [false, true] {
+        let mut redis = if tls { Redis::start_tls() } else { Redis::start() }.unwrap();
+        let scheme = if tls { "rediss://" } else { "redis://" };
+        assert!(redis.url().starts_with(scheme) && redis.url().ends_with(&format!(":{}/0", redis.port)));
+        assert_eq!(redis.trust().is_some(), tls);
+        assert_eq!(redis.command(&["SET", "k", "v"]).unwrap(), Reply::Status("OK".into()));
+        assert_eq!(redis.command(&["GET", "k"]).unwrap(), Reply::Bulk(Some(b"v".to_vec())));
+        assert!(matches!(redis.command(&["NOSUCHCOMMAND"]).unwrap(), Reply::Error(_)));
+        if let Some(trust) = redis.trust() {
+            // The server speaks TLS only: a client without it gets no reply.
+            assert!(exchange(connect(redis.port).unwrap(), &["PING"]).is_err(), "the TLS port answered plain RESP");
+            let bundle = std::fs::read_to_string(&trust.bundle).unwrap();
+            assert!(bundle.ends_with(&std::fs::read_to_string(&trust.ca).unwrap()));
+            assert!(bundle.matches("BEGIN CERTIFICATE").count() > 1, "the bundle holds the system trust store too");
+        }
+        redis.freeze().unwrap();
+        assert!(redis.command(&["PING"]).is_err(), "a frozen server answered");
+        redis.thaw().unwrap();
+        assert_eq!(redis.command(&["PING"]).unwrap(), Reply::Status("PONG".into()));
+        redis.down().unwrap();
+        assert!(redis.command(&["PING"]).is_err(), "a stopped server answered");
+        redis.up().unwrap();
+        assert_eq!(redis.command(&["GET", "k"]).unwrap(), Reply::Bulk(None), "nothing persists across a restart");
+        let port = redis.port;
+        drop(redis);
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "a dropped server still accepts connections");
+    }
+}
+
+#[test]
+#[cfg_attr(not(e2e_selected), ignore = "needs redis-server: set DOZEN_E2E")]
+fn a_tls_client_refuses_a_server_whose_ca_it_does_not_trust() {
+    let (redis, other) = (Redis::start_tls().unwrap(), Redis::start_tls().unwrap());
+    let err = request(redis.port, other.tls.as_ref().map(|tls| &tls.client), &["PING"]).unwrap_err();
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert_eq!(
+        request(redis.port, redis.tls.as_ref().map(|tls| &tls.client), &["PING"]),
+        Ok(Reply::Status("PONG".into()))
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(any(e2e = "all", e2e = "java", e2e = "java-spring")),
+    ignore = "needs a JDK's keytool: set DOZEN_E2E to all, java or java-spring"
+)]
+fn the_java_trust_store_holds_the_ca_and_needs_no_password() {
+    let redis = Redis::start_tls().unwrap();
+    let store = redis.trust().unwrap().java_trust_store().unwrap();
+    let out = Command::new("keytool")
+        .args(["-list", "-alias", "dozen-e2e-ca", "-storetype", "PKCS12", "-keystore"])
+        .arg(&store)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && listed.contains("trustedCertEntry"), "{listed}");
 }

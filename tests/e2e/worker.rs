@@ -10,6 +10,11 @@
 //! again), a `fail: true` job to `failed` after 3 attempts; the logs prove at-least-once (every
 //! job id has a "job done" line) and agree with the metrics; readiness of both processes follows
 //! Redis frozen, thawed, killed and restarted; both exit 0 on SIGTERM at the end.
+//!
+//! With db=none the Redis speaks TLS only (`rediss://`, as ElastiCache with transit encryption
+//! does; db=postgres keeps `redis://`): the processes and `make test` are given its throwaway CA
+//! the way their ecosystem is told about a private CA ([`trust_env`]), and a web process not given
+//! it must never become ready (its certificate verification is on).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -27,7 +32,7 @@ use crate::metrics::{self, Scrape};
 use crate::postgres::Postgres;
 use crate::procfile::Procfile;
 use crate::project::Options;
-use crate::redis::Redis;
+use crate::redis::{Redis, Trust};
 use crate::service::Service;
 use crate::{command, contract, logs, port};
 
@@ -78,9 +83,14 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
         );
         return found;
     }
-    let mut redis = match Redis::start() {
+    let tls = options.db == "none";
+    let mut redis = match if tls { Redis::start_tls() } else { Redis::start() } {
         Ok(redis) => redis,
-        Err(e) => return [found, vec![format!("cannot start Redis: {e}")]].concat(),
+        Err(e) => return [found, vec![format!("cannot start Redis (TLS: {tls}): {e}")]].concat(),
+    };
+    let trust = match redis.trust().map(|trust| trust_env(dir, trust)).transpose() {
+        Ok(trust) => trust.unwrap_or_default(),
+        Err(e) => return [found, vec![format!("cannot make the trust store for the TLS Redis: {e}")]].concat(),
     };
     let database = if options.db == "postgres" {
         match Postgres::start() {
@@ -90,7 +100,8 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
     } else {
         None
     };
-    let vars = configuration(&redis, database.as_ref());
+    let untrusted_vars = configuration(&redis, database.as_ref());
+    let vars = [untrusted_vars.clone(), trust.clone()].concat();
     if database.is_some() {
         // A platform gives every process type the same configuration.
         let mut release = match procfile.command("release", &vars) {
@@ -101,10 +112,26 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
             found.push(format!("release: {e}"));
         }
     }
-    found.extend(integration_tests(dir, &redis, database.as_ref()));
+    let test_trust = match redis.trust().map(|trust| test_trust_env(dir, trust)).transpose() {
+        Ok(trust) => trust.unwrap_or_default(),
+        Err(e) => return [found, vec![format!("cannot make the trust store for the TLS Redis: {e}")]].concat(),
+    };
+    found.extend(integration_tests(dir, &redis, database.as_ref(), &test_trust));
     for process in ["web", "worker"] {
-        found.extend(refused(&procfile, process, &with(&vars, "REDIS_URL", None)));
-        found.extend(refused(&procfile, process, &with(&vars, "REDIS_URL", Some("not a url"))));
+        // Without the trust settings: a JVM says on stderr that it picked up JAVA_TOOL_OPTIONS.
+        found.extend(refused(&procfile, process, &with(&untrusted_vars, "REDIS_URL", None)));
+        found.extend(refused(&procfile, process, &with(&untrusted_vars, "REDIS_URL", Some("not a url"))));
+    }
+    if tls {
+        let names: Vec<&str> = trust.iter().map(|(name, _)| *name).collect();
+        let problems = untrusted(&procfile, &with(&untrusted_vars, "PORT", Some(&port::free().to_string())));
+        eprintln!(
+            "worker: Redis over TLS ({}), CA trusted through {}; web without it never ready: {}",
+            redis.url(),
+            names.join(", "),
+            if problems.is_empty() { "yes" } else { "NO" }
+        );
+        found.extend(problems);
     }
     let mut web = match start(&procfile, "web", &vars) {
         Ok(web) => web,
@@ -257,6 +284,81 @@ fn configuration(redis: &Redis, database: Option<&Postgres>) -> Vec<(&'static st
     vars
 }
 
+/// The variables that make a process of the project in `dir` trust the CA of `trust`, the way its
+/// ecosystem is told about a private CA: a JVM's `javax.net.ssl.trustStore` (in
+/// JAVA_TOOL_OPTIONS, which every JVM reads), Node's NODE_EXTRA_CA_CERTS, and OpenSSL's
+/// SSL_CERT_FILE for the others (Python's ssl, Go's crypto/x509, rustls-native-certs read it).
+fn trust_env(dir: &Path, trust: &Trust) -> Result<Vec<(&'static str, String)>, String> {
+    let bundle = trust.bundle.to_string_lossy().into_owned();
+    if dir.join("pom.xml").is_file() {
+        let store = trust.java_trust_store()?;
+        let options = format!(
+            "-Djavax.net.ssl.trustStore={} -Djavax.net.ssl.trustStoreType=PKCS12 -Djavax.net.ssl.trustStorePassword={}",
+            store.display(),
+            Trust::JAVA_PASSWORD
+        );
+        Ok(vec![("JAVA_TOOL_OPTIONS", options)])
+    } else if dir.join("package.json").is_file() {
+        Ok(vec![("NODE_EXTRA_CA_CERTS", bundle)])
+    } else {
+        Ok(vec![("SSL_CERT_FILE", bundle)])
+    }
+}
+
+/// [`trust_env`] for `make test`. For a JVM it is the trust store in the test JVM's `argLine`
+/// (given to Maven in MAVEN_ARGS) instead of JAVA_TOOL_OPTIONS, which would reach the JVMs the
+/// tests start in turn, and those say "Picked up JAVA_TOOL_OPTIONS" on the stderr the tests read.
+fn test_trust_env(dir: &Path, trust: &Trust) -> Result<Vec<(&'static str, String)>, String> {
+    if dir.join("pom.xml").is_file() {
+        let store = trust.java_trust_store()?;
+        Ok(vec![("MAVEN_ARGS", format!("-DargLine=-Djavax.net.ssl.trustStore={}", store.display()))])
+    } else {
+        trust_env(dir, trust)
+    }
+}
+
+/// The web process given the `rediss://` URL but not the CA that signed the server's
+/// certificate: it must come up (`/health`) but never be ready, or it does not verify the
+/// certificate.
+fn untrusted(procfile: &Procfile, vars: &[(&str, String)]) -> Vec<String> {
+    let case = "web without the CA of the rediss:// server";
+    let mut service = match procfile.command("web", vars).and_then(|cmd| Service::spawn(cmd, port_of(vars))) {
+        Ok(service) => service,
+        Err(e) => return vec![format!("start {case}: {e}")],
+    };
+    let began = Instant::now();
+    let mut found = Vec::new();
+    let mut unready = 0;
+    while began.elapsed() < START_DEADLINE && unready < 10 {
+        if let Some(status) = service.exited() {
+            found.push(format!("{case}: exited ({status}); it must stay up and report unready"));
+            break;
+        }
+        match http::get(service.port(), "/ready", &[]) {
+            Ok(r) if r.status == 503 => unready += 1,
+            Ok(r) if r.status == 200 => {
+                found.push(format!(
+                    "{case}: /ready answered 200: it connected to a Redis whose certificate it cannot verify \
+                     (certificate verification is off)"
+                ));
+                break;
+            }
+            _ => {}
+        }
+        thread::sleep(Duration::from_millis(300));
+    }
+    if found.is_empty() && unready < 10 {
+        found.push(format!("{case}: /ready did not answer 503 within {}s", START_DEADLINE.as_secs()));
+    }
+    service.signal(Signal::SIGTERM);
+    if service.wait_exit(Duration::from_secs(SHUTDOWN_TIMEOUT) + EXIT_SLACK).is_none() {
+        service.signal(Signal::SIGKILL);
+        let _ = service.wait_exit(Duration::from_secs(5));
+    }
+    service.drain_output();
+    found
+}
+
 fn port_of(vars: &[(&str, String)]) -> u16 {
     vars.iter().find(|(n, _)| *n == "PORT").and_then(|(_, v)| v.parse().ok()).unwrap_or_else(port::free)
 }
@@ -270,7 +372,7 @@ fn start(procfile: &Procfile, name: &str, vars: &[(&str, String)]) -> Result<Ser
 
 /// `make test` with REDIS_URL (and DATABASE_URL on a database of its own), as the generated CI
 /// runs it: it must pass and no longer say that REDIS_URL is unset.
-fn integration_tests(dir: &Path, redis: &Redis, database: Option<&Postgres>) -> Vec<String> {
+fn integration_tests(dir: &Path, redis: &Redis, database: Option<&Postgres>, trust: &[(&str, String)]) -> Vec<String> {
     let mut cmd = Command::new("make");
     cmd.arg("test").current_dir(dir).env("NO_COLOR", "1").env_remove("CARGO_TARGET_DIR");
     for variable in
@@ -283,6 +385,7 @@ fn integration_tests(dir: &Path, redis: &Redis, database: Option<&Postgres>) -> 
     }
     // A database of its own, so that nothing the tests leave behind reaches the processes run later.
     cmd.env("REDIS_URL", redis.url_of(1));
+    cmd.envs(trust.iter().map(|(name, value)| (*name, value)));
     if let Some(db) = database {
         match db.create_database("make_test_worker") {
             Ok(url) => {
