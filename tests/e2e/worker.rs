@@ -88,8 +88,10 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
         Ok(redis) => redis,
         Err(e) => return [found, vec![format!("cannot start Redis (TLS: {tls}): {e}")]].concat(),
     };
-    let trust = match redis.trust().map(|trust| trust_env(dir, trust)).transpose() {
-        Ok(trust) => trust.unwrap_or_default(),
+    // The processes' trust settings, and those of `make test` (the same but for a JVM).
+    let trusted = redis.trust().map(|trust| Ok::<_, String>((trust_env(dir, trust)?, test_trust_env(dir, trust)?)));
+    let (trust, test_trust) = match trusted.transpose() {
+        Ok(trusted) => trusted.unwrap_or_default(),
         Err(e) => return [found, vec![format!("cannot make the trust store for the TLS Redis: {e}")]].concat(),
     };
     let database = if options.db == "postgres" {
@@ -112,10 +114,6 @@ pub fn check(dir: &Path, options: &Options, test_output: &str) -> Vec<String> {
             found.push(format!("release: {e}"));
         }
     }
-    let test_trust = match redis.trust().map(|trust| test_trust_env(dir, trust)).transpose() {
-        Ok(trust) => trust.unwrap_or_default(),
-        Err(e) => return [found, vec![format!("cannot make the trust store for the TLS Redis: {e}")]].concat(),
-    };
     found.extend(integration_tests(dir, &redis, database.as_ref(), &test_trust));
     for process in ["web", "worker"] {
         // Without the trust settings: a JVM says on stderr that it picked up JAVA_TOOL_OPTIONS.
